@@ -1,0 +1,14 @@
+"""diffcli: reverse-mode automatic differentiation of small programs, from the command line."""
+
+__version__ = "0.1.0"
+
+from .engine import (  # noqa: E402
+    Function, TraceStep, Variable, as_array, backprop, fp_events, no_grad,
+)
+from .errors import (  # noqa: E402
+    DiffcliError, DiffcliNameError, DiffcliValueError, LimitError, ParseError, ShapeError,
+)
+from .functions import (  # noqa: E402
+    FUNCTIONS, abs, add, cos, div, exp, log, matmul, mean, mul, neg, pow, relu, sigmoid,
+    sin, sqrt, square, sub, sum, tan, tanh, transpose,
+)

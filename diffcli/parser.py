@@ -1,0 +1,441 @@
+"""Programs to graphs: the LALR parser builds the graph as it reduces (no tree, no recursion).
+
+Owns the language's names, constants, limits and syntax-error wording. Imports lark,
+functions and engine; never rich or click."""
+
+import difflib
+import math
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from . import __version__
+from .engine import Variable, no_grad
+from .errors import DiffcliError, DiffcliNameError, DiffcliValueError, LimitError, ParseError, ShapeError
+from .functions import FUNCTIONS, PowConst, Stack
+
+CONSTANTS = {"pi": np.asarray(math.pi), "e": np.asarray(math.e)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one program may use; each is checked before the work or memory is spent."""
+
+    max_line: int = 4_000_000  # characters in one program
+    max_rank: int = 8  # dimensions of an array
+    max_elements: int = 20_000_000  # elements of any array, literal or intermediate
+    max_nodes: int = 2_000_000  # functions in one program's graph
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a function stands in the program: its line/column and its text's span."""
+
+    line: int
+    column: int
+    start: int
+    end: int
+
+
+@dataclass
+class Program:
+    """A parsed program: its graph, ready for a backward pass."""
+
+    text: str
+    inputs: dict  # name -> leaf Variable, in order of definition
+    names: dict  # every assigned name -> its Variable
+    output: object  # Variable, or an ndarray when the program has no input in it
+    nodes: int = 0
+
+    def snippet(self, source):
+        return self.text[source.start:source.end]
+
+
+class _Operand:
+    """An expression's value with the span of its text (for sources and positions)."""
+
+    __slots__ = ("value", "start", "end", "line", "column")
+
+    def __init__(self, value, start, end, line, column):
+        self.value, self.start, self.end, self.line, self.column = value, start, end, line, column
+
+
+def _grammar_text():
+    here = Path(__file__).resolve().parent
+    # installed: diffcli/grammar/; in the source tree: grammar/ beside the package
+    for path in (here / "grammar" / "diffcli.lark", here.parent / "grammar" / "diffcli.lark"):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise FileNotFoundError("diffcli's grammar file diffcli.lark is missing from the installation")
+
+
+def _cache_path():
+    """A per-user cache for the parse tables (Lark pickles them: keep them private)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "diffcli")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not os.access(folder, os.W_OK) or os.stat(folder).st_uid != os.getuid():
+            return False
+    except OSError:
+        return False
+    return os.path.join(folder, f"parser-{__version__}.lark-cache")
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    builder = _GraphBuilder()
+    lark = Lark(_grammar_text(), start="program", parser="lalr", lexer="contextual",
+                transformer=builder, cache=_cache_path(), maybe_placeholders=False)
+    return lark, builder
+
+
+def parse(text, at=None, *, cse=False, limits=None):
+    """Parse a program and build its graph; `at` maps names to values (the --at option)."""
+    limits = limits or Limits()
+    if len(text) > limits.max_line:
+        raise LimitError(f"the program has {len(text):,} characters; the limit is "
+                         f"{limits.max_line:,} (--max-line)", 1, 1)
+    lark, builder = _parser()
+    builder.start(text, at or {}, cse, limits)
+    try:
+        return lark.parse(text)
+    except UnexpectedInput as e:
+        raise _syntax_error(lark, text, e) from None
+    finally:
+        builder.finish()
+
+
+def _checked(method):
+    """After the first mistake in a program, stop evaluating but let the parse go on: a
+    syntax error anywhere in the line is the more basic problem and is reported instead."""
+
+    def wrapper(self, *args):
+        if self.error is None:
+            try:
+                return method(self, *args)
+            except DiffcliError as e:
+                self.error = e
+        first, last = args[0], args[-1]
+        start = first.start_pos if isinstance(first, Token) else first.start
+        end = last.end_pos if isinstance(last, Token) else last.end
+        return _Operand(None, start, end, 1, 1)
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+@v_args(inline=True)
+class _GraphBuilder(Transformer):
+    """Called by the LALR parser at each reduction: evaluates as it goes, so the graph is
+    built in one pass. Holds one program's state between start() and finish()."""
+
+    def start(self, text, at, cse, limits):
+        self.text, self.at, self.cse, self.limits = text, at, cse, limits
+        self.inputs, self.names, self.assigned_at, self.memo = {}, {}, {}, {}
+        self.nodes = 0
+        self.error = None
+
+    def finish(self):
+        self.inputs = self.names = self.memo = self.at = None
+
+    # --- statements
+
+    def program(self, *statements):
+        if self.error is not None:
+            raise self.error
+        return Program(self.text, self.inputs, self.names, statements[-1].value, self.nodes)
+
+    @_checked
+    def assign(self, name, operand):
+        key = str(name)
+        if key in CONSTANTS:
+            raise DiffcliNameError(f"'{key}' is a constant and cannot be assigned", name.line, name.column)
+        if key in self.names or key in self.inputs:
+            line, column = self.assigned_at.get(key, (None, None))
+            where = f" at line {line}, column {column}" if line else " (it was given with --at)"
+            raise DiffcliNameError(f"'{key}' is already assigned{where}; a name may be assigned "
+                                   "only once", name.line, name.column)
+        value = operand.value
+        if type(value) is Variable:  # uses an input: an intermediate, naming one node
+            if key in self.at:
+                raise DiffcliValueError(f"--at {key}: '{key}' is computed from inputs, so it cannot "
+                                        "be given a value", name.line, name.column)
+            if value.name is None:
+                value.name = key
+        else:  # a constant right-hand side: an input (leaf); --at overrides its value
+            value = self._input(key, self.at.get(key, value), name)
+        self.names[key] = value
+        self.assigned_at[key] = (name.line, name.column)
+        return _Operand(value, name.start_pos, operand.end, name.line, name.column)
+
+    # --- atoms
+
+    def number(self, token):
+        return _Operand(np.asarray(float(token)), token.start_pos, token.end_pos, token.line, token.column)
+
+    @_checked
+    def name(self, token):
+        key = str(token)
+        value = self.names.get(key)
+        if value is None:
+            value = self.inputs.get(key)
+        if value is None:
+            if key in CONSTANTS:
+                value = CONSTANTS[key]
+            elif key in self.at:
+                value = self._input(key, self.at[key], token)
+            else:
+                raise self._unknown_name(token)
+        return _Operand(value, token.start_pos, token.end_pos, token.line, token.column)
+
+    def group(self, lpar, operand, rpar):
+        return _Operand(operand.value, lpar.start_pos, rpar.end_pos, lpar.line, lpar.column)
+
+    def arguments(self, *operands):
+        return list(operands)
+
+    @_checked
+    def array(self, lsqb, elements, rsqb):
+        if not elements:
+            return _Operand(np.zeros(0), lsqb.start_pos, rsqb.end_pos, lsqb.line, lsqb.column)
+        return self._apply(Stack(), elements, lsqb, rsqb.end_pos)
+
+    @_checked
+    def call(self, name, lpar, arguments, rpar):
+        key = str(name)
+        entry = FUNCTIONS.get(key)
+        if entry is None:
+            raise self._unknown_function(name)
+        if len(arguments) != entry.arity:
+            s = "" if entry.arity == 1 else "s"
+            raise DiffcliValueError(f"{key}() takes {entry.arity} argument{s}, given {len(arguments)}",
+                                    name.line, name.column)
+        if key == "pow":
+            return self._pow(arguments[0], arguments[1], name, rpar.end_pos)
+        return self._apply(entry.function(), arguments, name, rpar.end_pos)
+
+    # --- operators: the token is where an error or warning points
+
+    @_checked
+    def add(self, a, op, b):
+        return self._apply(FUNCTIONS["add"].function(), [a, b], op, b.end, a.start)
+
+    @_checked
+    def sub(self, a, op, b):
+        return self._apply(FUNCTIONS["sub"].function(), [a, b], op, b.end, a.start)
+
+    @_checked
+    def mul(self, a, op, b):
+        return self._apply(FUNCTIONS["mul"].function(), [a, b], op, b.end, a.start)
+
+    @_checked
+    def div(self, a, op, b):
+        return self._apply(FUNCTIONS["div"].function(), [a, b], op, b.end, a.start)
+
+    @_checked
+    def matmul(self, a, op, b):
+        return self._apply(FUNCTIONS["matmul"].function(), [a, b], op, b.end, a.start)
+
+    @_checked
+    def pow(self, a, op, b):
+        return self._pow(a, b, op, b.end, a.start)
+
+    @_checked
+    def neg(self, op, a):
+        return self._apply(FUNCTIONS["neg"].function(), [a], op, a.end)
+
+    def pos(self, op, a):
+        return _Operand(a.value, op.start_pos, a.end, op.line, op.column)
+
+    # --- building nodes
+
+    def _pow(self, a, b, token, end, start=None):
+        if type(b.value) is Variable:
+            return self._apply(FUNCTIONS["pow"].function(), [a, b], token, end, start)
+        return self._apply(PowConst(b.value), [a], token, end, start)
+
+    def _apply(self, f, operands, token, end, start=None):
+        start = token.start_pos if start is None else start
+        values = [o.value for o in operands]
+        f.source = Source(token.line, token.column, start, end)
+        try:
+            self._check_size(f, values)
+            constant = not any(type(v) is Variable for v in values)
+            if constant:  # fold, still through the Function so nan/inf events name it
+                with no_grad():
+                    y = f(*[Variable(v) for v in values]).data
+            else:
+                key = self._memo_key(f, values) if self.cse else None
+                y = self.memo.get(key) if key else None
+                if y is None:
+                    y = f(*values)
+                    self.nodes += 1
+                    if self.nodes > self.limits.max_nodes:
+                        raise LimitError(f"the graph has more than {self.limits.max_nodes:,} "
+                                         "functions (--max-nodes)")
+                    if key:
+                        self.memo[key] = y
+        except (ShapeError, LimitError, DiffcliValueError) as e:
+            raise e.locate(token.line, token.column) from None
+        return _Operand(y, start, end, token.line, token.column)
+
+    def _check_size(self, f, values):
+        shapes = [np.shape(v) for v in values]
+        if all(not s for s in shapes) and type(f) is not Stack:
+            return  # scalars in, a scalar out: nothing to check
+        shape = f.result_shape(*shapes)
+        limits = self.limits
+        if len(shape) > limits.max_rank:
+            raise LimitError(f"{f.name}: the result would have {len(shape)} dimensions; the limit "
+                             f"is {limits.max_rank} (--max-rank)")
+        size = math.prod(shape)
+        if size > limits.max_elements:
+            raise LimitError(f"{f.name}: the result would have {size:,} elements; the limit is "
+                             f"{limits.max_elements:,} (--max-elements)")
+
+    def _memo_key(self, f, values):
+        parts = [type(f).__name__, getattr(f, "c", None)]
+        parts[1] = None if parts[1] is None else (parts[1].shape, parts[1].tobytes())
+        for v in values:
+            parts.append(id(v) if type(v) is Variable else (v.shape, np.asarray(v).tobytes()))
+        return tuple(parts)
+
+    def _input(self, key, value, token):
+        array = np.asarray(value, dtype=np.float64)
+        if array.ndim > self.limits.max_rank or array.size > self.limits.max_elements:
+            raise LimitError(f"'{key}' has shape {array.shape}, past the limits (--max-rank, "
+                             "--max-elements)", token.line, token.column)
+        variable = Variable(array, key)
+        self.inputs[key] = variable
+        return variable
+
+    # --- names the program does not define
+
+    def _unknown_name(self, token):
+        key = str(token)
+        if key in FUNCTIONS:
+            return DiffcliNameError(f"'{key}' is a function; call it as {key}(...)", token.line, token.column)
+        known = list(self.names) + list(self.inputs) + list(CONSTANTS)
+        hint = _did_you_mean(key, known)
+        hint = hint or f"; give it a value in the program ({key} = ...) or with --at {key}=VALUE"
+        return DiffcliNameError(f"unknown name '{key}'{hint}", token.line, token.column)
+
+    def _unknown_function(self, token):
+        key = str(token)
+        hint = _did_you_mean(key, FUNCTIONS) or "; `diffcli functions` lists them"
+        return DiffcliNameError(f"unknown function '{key}'{hint}", token.line, token.column)
+
+
+def _did_you_mean(word, candidates):
+    close = difflib.get_close_matches(word, list(candidates), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+
+
+# --- syntax errors in words -----------------------------------------------
+
+_TOKEN_WORDS = {
+    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "AT": "'@'", "POW": "'**'",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "EQUAL": "'='",
+    "NAME": "a name", "NUMBER": "a number", "_SEP": "';' or a new line",
+}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "AT", "POW"}
+_BINARY_ONLY = {"STAR", "SLASH", "AT", "POW"}  # expected only once an expression has ended
+
+
+def _syntax_error(lark, text, e):
+    if isinstance(e, UnexpectedCharacters):
+        char = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        return ParseError(f"unexpected character {_char_text(char)}", e.line, e.column)
+    if not isinstance(e, UnexpectedToken):
+        return ParseError(str(e).splitlines()[0], getattr(e, "line", 1), getattr(e, "column", 1))
+    token = e.token
+    expected = set(e.expected)
+    previous = _token_before(lark, text, token.start_pos if token.type != "$END" else len(text))
+    at_end = token.type == "$END"
+    line, column = token.line, token.column
+    if at_end:  # point just past the last token, where the missing piece belongs
+        if previous is not None:
+            line, column = previous.end_line, previous.end_column
+        else:
+            line, column = 1, 1
+    found = "the end of the program" if at_end else _found_text(token)
+    after = f" after {_token_text(previous)}" if previous is not None else ""
+    unclosed = _unclosed_bracket(lark, text, token.start_pos if not at_end else len(text))
+    if previous is None and at_end:
+        message = "the program is empty: expected an expression"
+    elif expected & {"NAME", "NUMBER"} and not expected & _BINARY_ONLY:
+        message = f"expected an expression{after}, found {found}"
+    elif at_end and unclosed is not None:
+        message = f"missing {_CLOSERS[unclosed.type]} to close the {_token_text(unclosed)} at column {unclosed.column}"
+    elif token.type in ("RPAR", "RSQB") and unclosed is None:
+        message = f"unexpected {_token_text(token)} with nothing to close"
+    elif token.type in ("NAME", "NUMBER", "LPAR", "LSQB") and expected & _OPERATORS:
+        message = f"expected an operator or a separator{after}, found {found}"
+    else:
+        wanted = sorted({_TOKEN_WORDS.get(t, t) for t in expected if t != "$END"})
+        listed = " or ".join(wanted) if wanted else "the end of the program"
+        message = f"expected {listed}{after}, found {found}"
+    return ParseError(message, line, column)
+
+
+_CLOSERS = {"LPAR": "')'", "LSQB": "']'"}
+
+
+def _tokens_before(lark, text, pos):
+    """The tokens that start before pos (lexing only, so an error after pos is harmless)."""
+    try:
+        for token in lark.lex(text[:pos], dont_ignore=False):
+            yield token
+    except UnexpectedInput:
+        return
+
+
+def _token_before(lark, text, pos):
+    last = None
+    for token in _tokens_before(lark, text, pos):
+        last = token
+    return last
+
+
+def _unclosed_bracket(lark, text, pos):
+    open_brackets = []
+    for token in _tokens_before(lark, text, pos):
+        if token.type in ("LPAR", "LSQB"):
+            open_brackets.append(token)
+        elif token.type in ("RPAR", "RSQB") and open_brackets:
+            open_brackets.pop()
+    return open_brackets[-1] if open_brackets else None
+
+
+def _token_text(token):
+    if token.type == "_SEP":
+        return "';'" if str(token) == ";" else "the end of the line"
+    return f"'{token}'"
+
+
+def _found_text(token):
+    if token.type in ("NAME", "NUMBER"):
+        return f"{'name' if token.type == 'NAME' else 'number'} '{token}'"
+    return _token_text(token)
+
+
+def _char_text(char):
+    if not char:
+        return "at the end"
+    code = f"U+{ord(char):04X}"
+    if char.isascii() and char.isprintable():
+        return f"'{char}'"
+    if char.isprintable():
+        return f"'{char}' ({code}; names and numbers are ASCII)"
+    return code
+
+
+__all__ = ["Limits", "Program", "Source", "CONSTANTS", "parse", "Token"]
