@@ -56,13 +56,20 @@ class Program:
         return self.text[source.start:source.end]
 
 
+# Arithmetic on constants still writes down a value (t = pi / 4 is an input); any other
+# function applied to constants computes one (h = cos(0.5) is a named constant, no input).
+ARITHMETIC = {"add", "sub", "mul", "div", "neg", "pow", "array"}
+
+
 class _Operand:
-    """An expression's value with the span of its text (for sources and positions)."""
+    """An expression's value with the span of its text (for sources and positions);
+    `derived` marks a constant that a non-arithmetic function computed."""
 
-    __slots__ = ("value", "start", "end", "line", "column")
+    __slots__ = ("value", "start", "end", "line", "column", "derived")
 
-    def __init__(self, value, start, end, line, column):
+    def __init__(self, value, start, end, line, column, derived=False):
         self.value, self.start, self.end, self.line, self.column = value, start, end, line, column
+        self.derived = derived
 
 
 def _grammar_text():
@@ -138,6 +145,7 @@ class _GraphBuilder(Transformer):
     def start(self, text, at, cse, limits):
         self.text, self.at, self.cse, self.limits = text, at, cse, limits
         self.inputs, self.names, self.assigned_at, self.memo = {}, {}, {}, {}
+        self.derived = set()  # names of constants computed by non-arithmetic functions
         self.nodes = 0
         self.error = None
 
@@ -162,17 +170,19 @@ class _GraphBuilder(Transformer):
             raise DiffcliNameError(f"'{key}' is already assigned{where}; a name may be assigned "
                                    "only once", name.line, name.column)
         value = operand.value
-        if type(value) is Variable:  # uses an input: an intermediate, naming one node
+        if type(value) is Variable or operand.derived:  # an intermediate, naming one node
             if key in self.at:
-                raise DiffcliValueError(f"--at {key}: '{key}' is computed from inputs, so it cannot "
-                                        "be given a value", name.line, name.column)
-            if value.name is None:
+                raise DiffcliValueError(f"--at {key}: '{key}' is computed by the program, so it "
+                                        "cannot be given a value", name.line, name.column)
+            if type(value) is Variable and value.name is None:
                 value.name = key
-        else:  # a constant right-hand side: an input (leaf); --at overrides its value
+        else:  # a written-down constant: an input (leaf); --at overrides its value
             value = self._input(key, self.at.get(key, value), name)
         self.names[key] = value
         self.assigned_at[key] = (name.line, name.column)
-        return _Operand(value, name.start_pos, operand.end, name.line, name.column)
+        if operand.derived:
+            self.derived.add(key)
+        return _Operand(value, name.start_pos, operand.end, name.line, name.column, operand.derived)
 
     # --- atoms
 
@@ -192,10 +202,12 @@ class _GraphBuilder(Transformer):
                 value = self._input(key, self.at[key], token)
             else:
                 raise self._unknown_name(token)
-        return _Operand(value, token.start_pos, token.end_pos, token.line, token.column)
+        return _Operand(value, token.start_pos, token.end_pos, token.line, token.column,
+                        key in self.derived)
 
     def group(self, lpar, operand, rpar):
-        return _Operand(operand.value, lpar.start_pos, rpar.end_pos, lpar.line, lpar.column)
+        return _Operand(operand.value, lpar.start_pos, rpar.end_pos, lpar.line, lpar.column,
+                        operand.derived)
 
     def arguments(self, *operands):
         return list(operands)
@@ -251,7 +263,7 @@ class _GraphBuilder(Transformer):
         return self._apply(FUNCTIONS["neg"].function(), [a], op, a.end)
 
     def pos(self, op, a):
-        return _Operand(a.value, op.start_pos, a.end, op.line, op.column)
+        return _Operand(a.value, op.start_pos, a.end, op.line, op.column, a.derived)
 
     # --- building nodes
 
@@ -283,7 +295,8 @@ class _GraphBuilder(Transformer):
                         self.memo[key] = y
         except (ShapeError, LimitError, DiffcliValueError) as e:
             raise e.locate(token.line, token.column) from None
-        return _Operand(y, start, end, token.line, token.column)
+        derived = constant and (f.name not in ARITHMETIC or any(o.derived for o in operands))
+        return _Operand(y, start, end, token.line, token.column, derived)
 
     def _check_size(self, f, values):
         shapes = [np.shape(v) for v in values]

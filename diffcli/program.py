@@ -55,7 +55,7 @@ def evaluate(text, at=None, *, order="generation", trace=False, nth=0, cse=False
             differs = {k: g for k, g in reference.items() if not _same(g, grads[k])}
         derivatives = {k: _nth_derivatives(program, x, nth)
                        for k, x in program.inputs.items() if nth and x.ndim == 0}
-    named = {v: k for k, v in program.names.items()}
+    named = {v: k for k, v in program.names.items() if type(v) is Variable}
     intermediate = {named[v]: np.asarray(g) for v, g in kept.items() if v in named
                     and v.creator is not None}
     return Result(program, value, grads, _warnings(events), order, tuple(steps or ()),
