@@ -12,3 +12,16 @@ from .functions import (  # noqa: E402
     FUNCTIONS, abs, add, cos, div, exp, log, matmul, mean, mul, neg, pow, relu, sigmoid,
     sin, sqrt, square, sub, sum, tan, tanh, transpose,
 )
+
+
+def __getattr__(name):
+    # parse/evaluate bring in lark: loaded on first use, so engine-only users skip it
+    if name == "parse":
+        from .parser import parse
+
+        return parse
+    if name == "evaluate":
+        from .program import evaluate
+
+        return evaluate
+    raise AttributeError(f"module 'diffcli' has no attribute {name!r}")
