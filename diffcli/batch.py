@@ -2,7 +2,7 @@
 
 Plain functions the CLI wires together; no click, no rich."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import DiffcliError, LimitError
 from .parser import Limits
@@ -10,8 +10,7 @@ from .program import evaluate
 from .report import failure_record, success_record
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     at: dict
     order: str = "generation"
     trace: bool = False

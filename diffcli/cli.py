@@ -147,7 +147,7 @@ def _rich_batch(items, settings, trace):
     errors = Console(stderr=True, highlight=False)
     single = len(items) == 1
     trace = single if trace is None else trace
-    settings = Settings(**{**settings.__dict__, "trace": trace})
+    settings = settings._replace(trace=trace)
     outcomes = _with_progress(items, settings, errors)
     failed = False
     for record, result in outcomes:

@@ -7,7 +7,7 @@ import heapq
 import itertools
 import warnings
 import weakref
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -64,8 +64,7 @@ _FP_KINDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class FloatingPointEvent:
+class FloatingPointEvent(NamedTuple):
     """numpy reported nan/inf trouble while a function ran (forward or backward)."""
 
     function: str
@@ -297,15 +296,13 @@ def _shape_text(shape):
 # --- the backward pass -----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Queued:
+class Queued(NamedTuple):
     id: str
     function: str
     generation: int
 
 
-@dataclass(frozen=True, slots=True)
-class Passed:
+class Passed(NamedTuple):
     """The gradient a step passed to one input, and what that input held before and after."""
 
     to: str  # the input's label: its name, the id of its creator, or its value
@@ -314,8 +311,7 @@ class Passed:
     after: np.ndarray
 
 
-@dataclass(frozen=True, slots=True)
-class TraceStep:
+class TraceStep(NamedTuple):
     step: int
     id: str
     function: str

@@ -3,7 +3,7 @@
 Each rule is written with the wrappers, so it runs on ndarrays for a plain backward pass
 and builds graph nodes under create_graph. Imports the engine only."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -562,8 +562,7 @@ def pick(x, i):
 # --- the language's function table -----------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     name: str
     arity: int
     function: type  # the Function class; its docstring is the derivative rule

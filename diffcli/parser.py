@@ -3,12 +3,10 @@
 Owns the language's names, constants, limits and syntax-error wording. Imports lark,
 functions and engine; never rich or click."""
 
-import difflib
 import math
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from lark import Lark, Token, Transformer, v_args
@@ -22,8 +20,7 @@ from .functions import FUNCTIONS, PowConst, Stack
 CONSTANTS = {"pi": np.asarray(math.pi), "e": np.asarray(math.e)}
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """What one program may use; each is checked before the work or memory is spent."""
 
     max_line: int = 4_000_000  # characters in one program
@@ -32,8 +29,7 @@ class Limits:
     max_nodes: int = 2_000_000  # functions in one program's graph
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """Where a function stands in the program: its line/column and its text's span."""
 
     line: int
@@ -42,8 +38,7 @@ class Source:
     end: int
 
 
-@dataclass
-class Program:
+class Program(NamedTuple):
     """A parsed program: its graph, ready for a backward pass."""
 
     text: str
@@ -73,11 +68,13 @@ class _Operand:
 
 
 def _grammar_text():
-    here = Path(__file__).resolve().parent
+    here = os.path.dirname(os.path.abspath(__file__))
     # installed: diffcli/grammar/; in the source tree: grammar/ beside the package
-    for path in (here / "grammar" / "diffcli.lark", here.parent / "grammar" / "diffcli.lark"):
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+    for folder in (os.path.join(here, "grammar"), os.path.join(os.path.dirname(here), "grammar")):
+        path = os.path.join(folder, "diffcli.lark")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
     raise FileNotFoundError("diffcli's grammar file diffcli.lark is missing from the installation")
 
 
@@ -97,7 +94,7 @@ def _cache_path():
 @lru_cache(maxsize=1)
 def _parser():
     builder = _GraphBuilder()
-    lark = Lark(_grammar_text(), start="program", parser="lalr", lexer="contextual",
+    lark = Lark(_grammar_text(), start="program", parser="lalr", lexer="basic",
                 transformer=builder, cache=_cache_path(), maybe_placeholders=False)
     return lark, builder
 
@@ -346,6 +343,8 @@ class _GraphBuilder(Transformer):
 
 
 def _did_you_mean(word, candidates):
+    import difflib  # only on this error path: start-up time is part of the product
+
     close = difflib.get_close_matches(word, list(candidates), n=2, cutoff=0.6)
     if not close:
         return ""

@@ -2,7 +2,7 @@
 
 Reads parser and engine; produces plain result records for the renderers and the CLI."""
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -11,8 +11,7 @@ from .errors import DiffcliValueError
 from .parser import Limits, parse
 
 
-@dataclass(frozen=True)
-class Warning_:
+class Warning_(NamedTuple):
     """A nan/inf event: the function it came from and where that function stands."""
 
     function: str
@@ -21,17 +20,16 @@ class Warning_:
     message: str
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
     program: object  # parser.Program: the text, inputs and the live graph
     value: np.ndarray
     grads: dict  # input name -> ndarray of the input's shape
     warnings: list
-    order: str = "generation"
-    trace: tuple = ()  # engine.TraceStep records, when asked for
-    derivatives: dict = field(default_factory=dict)  # scalar input -> [d1, ..., dN]
-    differs: dict = field(default_factory=dict)  # input -> generation-order gradient, where unequal
-    intermediate_grads: dict = field(default_factory=dict)  # name -> gradient (retain_grad)
+    order: str
+    trace: tuple  # engine.TraceStep records, when asked for
+    derivatives: dict  # scalar input -> [d1, ..., dN]
+    differs: dict  # input -> generation-order gradient, where unequal
+    intermediate_grads: dict  # name -> gradient (retain_grad)
 
     @property
     def text(self):

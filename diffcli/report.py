@@ -3,15 +3,14 @@
 Reads program results; knows nothing of click or rich."""
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import DiffcliError
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a program came from: a file ("-" for stdin) and line, or an argument's position."""
 
     file: str | None

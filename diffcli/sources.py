@@ -4,7 +4,7 @@ Reads bytes, yields one item per program line; a bad line becomes an error item,
 an exception, so the rest of a batch survives. Knows nothing of click or rich."""
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,11 +13,10 @@ from .errors import DiffcliError, DiffcliValueError, LimitError, ParseError
 from .parser import parse
 from .report import Origin
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
+NAME = r"[A-Za-z_][A-Za-z_0-9]*\Z"
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One program to run, or the reason its line could not even be read."""
 
     text: str
@@ -62,7 +61,7 @@ def parse_at(spec):
     Raises DiffcliValueError with a message fit for a usage error."""
     name, sep, value = spec.partition("=")
     name = name.strip()
-    if not sep or not NAME.match(name):
+    if not sep or not re.match(NAME, name):
         raise DiffcliValueError(f"--at takes NAME=VALUE, got {spec!r}")
     value = value.strip()
     if value.startswith("@"):
