@@ -117,7 +117,9 @@ class Variable:
     __array_ufunc__ = None  # ndarray (op) Variable defers to Variable's reflected operator
 
     def __init__(self, data, name=None):
-        self.data = as_array(data)
+        if type(data) is not np.ndarray or data.dtype != np.float64:  # as_array, inlined: hot
+            data = np.asarray(data, dtype=np.float64)
+        self.data = data
         self.name = name
         self.grad = None
         self.creator = None
@@ -239,19 +241,21 @@ class Function:
 
     def __call__(self, *inputs):
         for v in inputs:
-            if type(v) is Variable:
+            if type(v) is not Variable:
+                if not any(type(v) is Variable for v in inputs):
+                    # plain numbers or arrays: plain numpy, no graph (as autograd's wrappers)
+                    return self._forward(inputs)
+                inputs = [v if type(v) is Variable else Variable(v) for v in inputs]
                 break
-        else:  # plain numbers or arrays: plain numpy, no graph (as autograd's wrappers)
-            return self._forward(inputs)
-        inputs = [v if type(v) is Variable else Variable(v) for v in inputs]
         state = _state
         self.seq = next(_creation)
+        xs = [x.data for x in inputs]
         if state.fp_sink is None or state.in_backward:
-            y = Variable(self._forward([x.data for x in inputs]))
+            y = Variable(self._forward(xs))
         else:
             state.current = self  # named by fp events; cleared so it holds no graph alive
             try:
-                y = Variable(self._forward([x.data for x in inputs]))
+                y = Variable(self._forward(xs))
             finally:
                 state.current = None
         if state.backprop:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from functools import lru_cache
 
 import numpy as np
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import __version__
@@ -115,17 +115,19 @@ def parse(text, at=None, *, cse=False, limits=None):
         builder.finish()
 
 
-def _checked(method):
-    """After the first mistake in a program, stop evaluating but let the parse go on: a
-    syntax error anywhere in the line is the more basic problem and is reported instead."""
+def _reduction(method):
+    """Lark calls a reduction with the list of its children; this unpacks them (one frame,
+    where v_args(inline=True) costs two) and, after the first mistake in a program, stops
+    evaluating but lets the parse go on: a syntax error anywhere in the line is the more
+    basic problem and is reported instead."""
 
-    def wrapper(self, *args):
+    def wrapper(self, children):
         if self.error is None:
             try:
-                return method(self, *args)
+                return method(self, *children)
             except DiffcliError as e:
                 self.error = e
-        first, last = args[0], args[-1]
+        first, last = children[0], children[-1]
         start = first.start_pos if isinstance(first, Token) else first.start
         end = last.end_pos if isinstance(last, Token) else last.end
         return _Operand(None, start, end, 1, 1)
@@ -134,7 +136,6 @@ def _checked(method):
     return wrapper
 
 
-@v_args(inline=True)
 class _GraphBuilder(Transformer):
     """Called by the LALR parser at each reduction: evaluates as it goes, so the graph is
     built in one pass. Holds one program's state between start() and finish()."""
@@ -151,12 +152,12 @@ class _GraphBuilder(Transformer):
 
     # --- statements
 
-    def program(self, *statements):
+    def program(self, statements):
         if self.error is not None:
             raise self.error
         return Program(self.text, self.inputs, self.names, statements[-1].value, self.nodes)
 
-    @_checked
+    @_reduction
     def assign(self, name, operand):
         key = str(name)
         if key in CONSTANTS:
@@ -183,10 +184,11 @@ class _GraphBuilder(Transformer):
 
     # --- atoms
 
+    @_reduction
     def number(self, token):
         return _Operand(np.asarray(float(token)), token.start_pos, token.end_pos, token.line, token.column)
 
-    @_checked
+    @_reduction
     def name(self, token):
         key = str(token)
         value = self.names.get(key)
@@ -202,20 +204,21 @@ class _GraphBuilder(Transformer):
         return _Operand(value, token.start_pos, token.end_pos, token.line, token.column,
                         key in self.derived)
 
+    @_reduction
     def group(self, lpar, operand, rpar):
         return _Operand(operand.value, lpar.start_pos, rpar.end_pos, lpar.line, lpar.column,
                         operand.derived)
 
-    def arguments(self, *operands):
-        return list(operands)
+    def arguments(self, operands):
+        return operands
 
-    @_checked
+    @_reduction
     def array(self, lsqb, elements, rsqb):
         if not elements:
             return _Operand(np.zeros(0), lsqb.start_pos, rsqb.end_pos, lsqb.line, lsqb.column)
         return self._apply(Stack(), elements, lsqb, rsqb.end_pos)
 
-    @_checked
+    @_reduction
     def call(self, name, lpar, arguments, rpar):
         key = str(name)
         entry = FUNCTIONS.get(key)
@@ -231,34 +234,35 @@ class _GraphBuilder(Transformer):
 
     # --- operators: the token is where an error or warning points
 
-    @_checked
+    @_reduction
     def add(self, a, op, b):
         return self._apply(FUNCTIONS["add"].function(), [a, b], op, b.end, a.start)
 
-    @_checked
+    @_reduction
     def sub(self, a, op, b):
         return self._apply(FUNCTIONS["sub"].function(), [a, b], op, b.end, a.start)
 
-    @_checked
+    @_reduction
     def mul(self, a, op, b):
         return self._apply(FUNCTIONS["mul"].function(), [a, b], op, b.end, a.start)
 
-    @_checked
+    @_reduction
     def div(self, a, op, b):
         return self._apply(FUNCTIONS["div"].function(), [a, b], op, b.end, a.start)
 
-    @_checked
+    @_reduction
     def matmul(self, a, op, b):
         return self._apply(FUNCTIONS["matmul"].function(), [a, b], op, b.end, a.start)
 
-    @_checked
+    @_reduction
     def pow(self, a, op, b):
         return self._pow(a, b, op, b.end, a.start)
 
-    @_checked
+    @_reduction
     def neg(self, op, a):
         return self._apply(FUNCTIONS["neg"].function(), [a], op, a.end)
 
+    @_reduction
     def pos(self, op, a):
         return _Operand(a.value, op.start_pos, a.end, op.line, op.column, a.derived)
 
@@ -270,34 +274,50 @@ class _GraphBuilder(Transformer):
         return self._apply(PowConst(b.value), [a], token, end, start)
 
     def _apply(self, f, operands, token, end, start=None):
-        start = token.start_pos if start is None else start
+        if start is None:
+            start = token.start_pos
+        line, column = token.line, token.column
         values = [o.value for o in operands]
-        f.source = Source(token.line, token.column, start, end)
+        f.source = Source(line, column, start, end)
+        constant = True
+        for v in values:
+            if type(v) is Variable:
+                constant = False
+                break
         try:
             self._check_size(f, values)
-            constant = not any(type(v) is Variable for v in values)
             if constant:  # fold, still through the Function so nan/inf events name it
                 with no_grad():
                     y = f(*[Variable(v) for v in values]).data
+                derived = f.name not in ARITHMETIC or any(o.derived for o in operands)
+                return _Operand(y, start, end, line, column, derived)
+            if self.cse:
+                y = self._shared(f, values)
             else:
-                key = self._memo_key(f, values) if self.cse else None
-                y = self.memo.get(key) if key else None
-                if y is None:
-                    y = f(*values)
-                    self.nodes += 1
-                    if self.nodes > self.limits.max_nodes:
-                        raise LimitError(f"the graph has more than {self.limits.max_nodes:,} "
-                                         "functions (--max-nodes)")
-                    if key:
-                        self.memo[key] = y
+                y = f(*values)
+                self._count_node()
         except (ShapeError, LimitError, DiffcliValueError) as e:
-            raise e.locate(token.line, token.column) from None
-        derived = constant and (f.name not in ARITHMETIC or any(o.derived for o in operands))
-        return _Operand(y, start, end, token.line, token.column, derived)
+            raise e.locate(line, column) from None
+        return _Operand(y, start, end, line, column)
+
+    def _shared(self, f, values):
+        """--cse: the node already built for the same function of the same operands, if any."""
+        key = self._memo_key(f, values)
+        y = self.memo.get(key)
+        if y is None:
+            y = self.memo[key] = f(*values)
+            self._count_node()
+        return y
+
+    def _count_node(self):
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise LimitError(f"the graph has more than {self.limits.max_nodes:,} functions "
+                             "(--max-nodes)")
 
     def _check_size(self, f, values):
-        shapes = [np.shape(v) for v in values]
-        if all(not s for s in shapes) and type(f) is not Stack:
+        shapes = [(v.data if type(v) is Variable else v).shape for v in values]
+        if not any(shapes) and type(f) is not Stack:
             return  # scalars in, a scalar out: nothing to check
         shape = f.result_shape(*shapes)
         limits = self.limits

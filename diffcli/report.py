@@ -3,6 +3,7 @@
 Reads program results; knows nothing of click or rich."""
 
 import json
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -20,6 +21,9 @@ class Origin(NamedTuple):
 def to_json_value(a):
     """A number for a scalar, nested lists otherwise; non-finite numbers as strings."""
     a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:  # the common case, without the array machinery
+        v = float(a)
+        return v if math.isfinite(v) else _nonfinite(v)
     finite = np.isfinite(a)
     if finite.all():
         return a.tolist()
@@ -29,7 +33,7 @@ def to_json_value(a):
 
 
 def _nonfinite(v):
-    return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    return "nan" if v != v else ("inf" if v > 0 else "-inf")
 
 
 def success_record(result, origin, *, trace=False):
