@@ -230,14 +230,12 @@ class Function:
     backward receives ndarrays, or Variables when the graph of the backward pass is being
     built (create_graph), and is written with the wrappers so it works on both."""
 
-    __slots__ = ("inputs", "output", "generation", "seq", "source", "__weakref__")
+    __slots__ = ("inputs", "output", "generation", "seq", "__weakref__")
     name = "function"
     arity = 1
     fp_notes = {}  # numpy's complaint -> what it means for this function
     public = True  # listed in the language and by `diffcli functions`
-
-    def __init__(self):
-        self.source = None  # set by whoever builds the graph (the parser: position and text)
+    source = None  # set on an instance by whoever builds the graph (the parser: where it stands)
 
     def __call__(self, *inputs):
         for v in inputs:
@@ -245,25 +243,28 @@ class Function:
                 if not any(type(v) is Variable for v in inputs):
                     # plain numbers or arrays: plain numpy, no graph (as autograd's wrappers)
                     return self._forward(inputs)
-                inputs = [v if type(v) is Variable else Variable(v) for v in inputs]
+                inputs = tuple(v if type(v) is Variable else Variable(v) for v in inputs)
                 break
         state = _state
         self.seq = next(_creation)
-        xs = [x.data for x in inputs]
         if state.fp_sink is None or state.in_backward:
-            y = Variable(self._forward(xs))
+            y = Variable(self._forward([x.data for x in inputs]))
         else:
             state.current = self  # named by fp events; cleared so it holds no graph alive
             try:
-                y = Variable(self._forward(xs))
+                y = Variable(self._forward([x.data for x in inputs]))
             finally:
                 state.current = None
         if state.backprop:
-            self.generation = max([x.generation for x in inputs])
+            generation = 0
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
+            self.generation = generation
             self.inputs = inputs
             self.output = weakref.ref(y)  # weak: a graph is freed when its output is dropped
             y.creator = self
-            y.generation = self.generation + 1
+            y.generation = generation + 1
         return y
 
     def _forward(self, xs):

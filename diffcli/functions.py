@@ -102,7 +102,6 @@ class PowConst(Function):
     fp_notes = Pow.fp_notes
 
     def __init__(self, c):
-        super().__init__()
         self.c = as_array(c)
 
     def forward(self, x):
@@ -344,7 +343,6 @@ class _Reshaping(Function):
     public = False
 
     def __init__(self, shape):
-        super().__init__()
         self.shape = tuple(shape)
 
     def result_shape(self, shape):
@@ -421,7 +419,6 @@ class Pick(Function):
     public = False
 
     def __init__(self, index):
-        super().__init__()
         self.index = index
 
     def forward(self, x):
@@ -438,7 +435,6 @@ class Embed(Function):
     public = False
 
     def __init__(self, index, shape):
-        super().__init__()
         self.index, self.shape = index, shape
 
     def forward(self, x):

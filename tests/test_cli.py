@@ -133,25 +133,28 @@ def _check_bad(records):
         assert words in error["message"], (program, error["message"])
 
 
-def test_bad_inputs_in_process(tmp_path):
+def _bad_file(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("".join(p + "\n" for p, *_ in BAD), encoding="utf-8")
+    return path
+
+
+def test_bad_inputs_in_process(tmp_path):
+    path = _bad_file(tmp_path)
     result = invoke("eval", "--json", "-f", str(path))
     assert result.exit_code == 1
     _check_bad([json.loads(line) for line in result.output.splitlines()])
 
 
 def test_bad_inputs_through_the_executable(tmp_path):
-    path = tmp_path / "bad.txt"
-    path.write_text("".join(p + "\n" for p, *_ in BAD), encoding="utf-8")
+    path = _bad_file(tmp_path)
     done = run("eval", "--json", "-f", str(path))
     assert done.returncode == 1 and done.stderr == b""
     _check_bad(json_records(done.stdout))
 
 
 def test_bad_inputs_in_rich_format_never_show_a_traceback(tmp_path):
-    path = tmp_path / "bad.txt"
-    path.write_text("".join(p + "\n" for p, *_ in BAD), encoding="utf-8")
+    path = _bad_file(tmp_path)
     done = run("eval", "-f", str(path))
     assert done.returncode == 1
     assert b"Traceback" not in done.stdout + done.stderr

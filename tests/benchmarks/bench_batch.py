@@ -7,16 +7,13 @@ Run: python tests/benchmarks/bench_batch.py [--count 10000] [--runs 3] [--jobs 1
 
 import argparse
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from programs import typical_file  # noqa: E402
+from common import diffcli_executable, typical_file, wall  # noqa: E402
 
 LARK_ALONE = r"""
 import sys
@@ -34,11 +31,6 @@ print(count)
 """
 
 
-def wall(cmd):
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
@@ -46,8 +38,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=0, help="also time diffcli --jobs N")
     args = parser.parse_args()
-    beside = Path(sys.executable).parent / "diffcli"
-    exe = str(beside) if beside.exists() else shutil.which("diffcli")
+    exe = diffcli_executable()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "programs.txt")
         typical_file(path, args.count)

@@ -4,26 +4,20 @@ of its own stack, `python -c "import numpy, lark, click"`, measured in the same 
 Run: python tests/benchmarks/bench_startup.py [--runs 40]   (target: ratio <= 1.15)"""
 
 import argparse
-import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import diffcli_executable, wall  # noqa: E402
 
-def wall(cmd):
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    beside = Path(sys.executable).parent / "diffcli"
-    exe = str(beside) if beside.exists() else shutil.which("diffcli")
+    exe = diffcli_executable()
     diffcli = [exe, "eval", "--json", "x = 2.0; square(x)"]
     floor = [sys.executable, "-c", "import numpy, lark, click"]
     wall(diffcli), wall(floor)  # warm the OS cache and diffcli's parser-table cache

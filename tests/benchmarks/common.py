@@ -1,6 +1,24 @@
-"""Deterministic generators of benchmark programs, shared by the benchmark scripts."""
+"""Shared by the benchmark scripts: timing a command, finding diffcli, generating programs."""
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
+
+
+def wall(cmd):
+    """Wall-clock seconds of one run of a command, output discarded."""
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def diffcli_executable():
+    beside = Path(sys.executable).parent / "diffcli"
+    return str(beside) if beside.exists() else shutil.which("diffcli")
 
 UNARY = ["sin", "cos", "tanh", "exp", "sigmoid", "square", "sqrt", "log", "abs", "relu"]
 BINARY = ["+", "-", "*", "/"]
