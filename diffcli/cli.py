@@ -2,10 +2,12 @@
 
 Rich is imported only on the paths that draw with it (start-up time is part of the product)."""
 
+import contextlib
 import os
 import sys
 
 import click
+import numpy as np
 
 from . import __version__
 from .batch import Settings, run_one
@@ -34,18 +36,44 @@ def main():
     """
 
 
+def _options(*decorators):
+    def apply(f):
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return apply
+
+
+at_option = click.option(
+    "--at", "at_specs", multiple=True, metavar="NAME=VALUE",
+    help="Give NAME a value: a constant expression (3, pi/4, [1, 2]) or @FILE (.npy, .csv, "
+         ".txt). Overrides a value written in the program. Repeatable.")
+batch_options = _options(
+    click.argument("programs", nargs=-1),
+    click.option("-f", "--file", "files", multiple=True, metavar="FILE",
+                 type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+                 help="Read programs from FILE, one per line ('-' for stdin). Repeatable."),
+    at_option,
+    click.option("--format", "fmt", type=click.Choice(["rich", "json", "plain"]), default="rich",
+                 show_default=True, help="rich: tables for people; json: JSON Lines; plain: "
+                                         "one line of name=value pairs per program."),
+    click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+)
+limit_options = _options(
+    click.option("--max-line", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_line,
+                 show_default=True, help="Limit: characters in one program."),
+    click.option("--max-rank", type=click.IntRange(0), default=LIMIT_DEFAULTS.max_rank,
+                 show_default=True, help="Limit: dimensions of any array."),
+    click.option("--max-elements", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_elements,
+                 show_default=True, help="Limit: elements of any array, literal or intermediate."),
+    click.option("--max-nodes", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_nodes,
+                 show_default=True, help="Limit: functions in one program's graph."),
+)
+
+
 @main.command("eval", context_settings=CONTEXT)
-@click.argument("programs", nargs=-1)
-@click.option("-f", "--file", "files", multiple=True, metavar="FILE",
-              type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Read programs from FILE, one per line ('-' for stdin). Repeatable.")
-@click.option("--at", "at_specs", multiple=True, metavar="NAME=VALUE",
-              help="Give NAME a value: a constant expression (3, pi/4, [1, 2]) or @FILE "
-                   "(.npy, .csv, .txt). Overrides a value written in the program. Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["rich", "json", "plain"]), default="rich",
-              show_default=True, help="rich: tables for people; json: JSON Lines; plain: "
-                                      "one line of name=value pairs per program.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@batch_options
 @click.option("--trace/--no-trace", default=None,
               help="Include the backward traversal (default: on for one program in rich "
                    "format, off otherwise).")
@@ -56,16 +84,14 @@ def main():
               help="Also report the first N derivatives for each scalar input.")
 @click.option("--cse", is_flag=True, help="Merge identical subexpressions into one node.")
 @click.option("--retain-grad", is_flag=True, help="Keep and show every named intermediate's gradient.")
-@click.option("--max-line", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_line,
-              show_default=True, help="Limit: characters in one program.")
-@click.option("--max-rank", type=click.IntRange(0), default=LIMIT_DEFAULTS.max_rank,
-              show_default=True, help="Limit: dimensions of any array.")
-@click.option("--max-elements", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_elements,
-              show_default=True, help="Limit: elements of any array, literal or intermediate.")
-@click.option("--max-nodes", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_nodes,
-              show_default=True, help="Limit: functions in one program's graph.")
+@click.option("--compare", is_flag=True,
+              help="Run each program under all three orders and show the traces side by side, "
+                   "with what differs in words (rich format).")
+@click.option("--step", is_flag=True,
+              help="On a terminal, reveal the traversal table one step per Enter.")
+@limit_options
 def eval_command(programs, files, at_specs, fmt, as_json, trace, order, nth, cse, retain_grad,
-                 max_line, max_rank, max_elements, max_nodes):
+                 compare, step, max_line, max_rank, max_elements, max_nodes):
     """Evaluate programs: value, gradients, and the backward walk.
 
     Programs come from the arguments, from -f FILE, or from standard input when none is
@@ -76,11 +102,28 @@ def eval_command(programs, files, at_specs, fmt, as_json, trace, order, nth, cse
       diffcli eval 'x = 2.0; a = square(x); square(a) + square(a)'
       diffcli eval --order naive 'x = 2; a = square(x); square(a) + square(a)'
       diffcli eval --at x=pi/4 --nth 3 'sin(x) * x'
+      diffcli eval --compare 'x = 2; a = square(x); square(a) + square(a)'
       diffcli eval --json -f programs.txt
       printf 'x = 1; exp(x)\\n' | diffcli eval --format plain
     """
     fmt = "json" if as_json else fmt
+    if compare and fmt != "rich":
+        raise click.UsageError("--compare draws the three traces for people (rich format); "
+                               "for JSON use --order topo or --order naive")
     limits = Limits(max_line, max_rank, max_elements, max_nodes)
+    items = _items(programs, files, limits)
+    settings = Settings(_at_values(at_specs), order, bool(trace), nth, cse, retain_grad, limits)
+    with _ending_quietly():
+        if compare:
+            failed = _compare_batch(list(items), settings)
+        elif fmt == "rich":
+            failed = _rich_batch(list(items), settings, trace, step)
+        else:
+            failed = _stream(items, settings, json_line if fmt == "json" else plain_line)
+    sys.exit(1 if failed else 0)
+
+
+def _at_values(at_specs):
     at = {}
     for spec in at_specs:
         try:
@@ -88,20 +131,20 @@ def eval_command(programs, files, at_specs, fmt, as_json, trace, order, nth, cse
         except DiffcliError as e:
             raise click.BadParameter(e.message, param_hint="--at") from None
         at[name] = value
-    items = _items(programs, files, limits)
-    settings = Settings(at, order, bool(trace), nth, cse, retain_grad, limits)
+    return at
+
+
+@contextlib.contextmanager
+def _ending_quietly():
+    """A reader that went away (| head) or Ctrl-C ends the run with a short word, no traceback."""
     try:
-        if fmt == "rich":
-            failed = _rich_batch(list(items), settings, trace)
-        else:
-            failed = _stream(items, settings, json_line if fmt == "json" else plain_line)
+        yield
     except BrokenPipeError:
         _quiet_stdout()
         sys.exit(SIGPIPE_EXIT)
     except KeyboardInterrupt:
         click.echo("diffcli: interrupted", err=True)
         sys.exit(130)
-    sys.exit(1 if failed else 0)
 
 
 def _items(programs, files, limits):
@@ -138,10 +181,11 @@ def _stream(items, settings, line_of):
     return failed
 
 
-def _rich_batch(items, settings, trace):
+def _rich_batch(items, settings, trace, step=False):
     from rich.console import Console
 
     from . import render
+    from .program import sharing_notice
 
     console = Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
@@ -155,7 +199,11 @@ def _rich_batch(items, settings, trace):
     if trace or single:
         for record, result in outcomes:
             if result is not None:
-                console.print(render.program_view(result, trace=trace))
+                notice = sharing_notice(result.program) if trace else None
+                if step and result.trace and console.is_terminal and sys.stdin.isatty():
+                    _step_through(console, render, result, notice)
+                else:
+                    console.print(render.program_view(result, trace=trace, notice=notice))
             else:
                 (errors if single else console).print(render.error_view(record["program"], record["error"]))
             if not single:
@@ -166,6 +214,42 @@ def _rich_batch(items, settings, trace):
         if not record["ok"]:
             console.print(f"line {record['source']['line']}:", style="bold")
             console.print(render.error_view(record["program"], record["error"]))
+    return failed
+
+
+def _step_through(console, render, result, notice):
+    """--step: the view without its traversal, then the table growing one row per Enter."""
+    from rich.live import Live
+
+    console.print(render.program_view(result, trace=False))
+    with Live(render.trace_table(result, upto=0), console=console, auto_refresh=False) as live:
+        for upto in range(1, len(result.trace) + 1):
+            console.input("[dim](Enter: next step)[/dim]")
+            live.update(render.trace_table(result, upto=upto), refresh=True)
+    if notice:
+        console.print("note: " + notice, style="dim", markup=False)
+
+
+def _compare_batch(items, settings):
+    from rich.console import Console
+
+    from . import render
+    from .program import compare_orders
+    from .report import failure_record
+
+    console = Console(highlight=False)
+    failed = False
+    for item in items:
+        try:
+            if item.error is not None:
+                raise item.error
+            comparison = compare_orders(item.text, settings.at, cse=settings.cse, limits=settings.limits)
+        except DiffcliError as e:
+            failed = True
+            record = failure_record(item.text, item.origin, e)
+            console.print(render.error_view(record["program"], record["error"]))
+            continue
+        console.print(render.comparison_view(comparison))
     return failed
 
 
@@ -206,3 +290,120 @@ def functions_command():
     from .functions import FUNCTIONS
 
     Console(highlight=False).print(render.functions_table(FUNCTIONS.values()))
+
+
+@main.command("graph", context_settings=CONTEXT)
+@click.argument("program")
+@at_option
+@click.option("--format", "fmt", type=click.Choice(["dot", "tree"]), default="dot", show_default=True,
+              help="dot: Graphviz DOT text; tree: a drawing in the terminal, no external program.")
+@click.option("-o", "--output", "output", metavar="FILE.svg|png|pdf",
+              help="Render the picture with Graphviz's dot into FILE.")
+@click.option("--grads", is_flag=True, help="Add each variable's gradient to its node.")
+@click.option("--cse", is_flag=True, help="Merge identical subexpressions into one node.")
+@limit_options
+def graph_command(program, at_specs, fmt, output, grads, cse, max_line, max_rank, max_elements, max_nodes):
+    """Draw the computational graph of PROGRAM: variables and functions as nodes, with
+    names or values, shapes and generations; functions with the ids of the trace (f1, ...).
+
+    \b
+    Examples:
+      diffcli graph 'x = 2.0; a = square(x); square(a) + square(a)'
+      diffcli graph -o diamond.svg --grads 'x = 2.0; a = square(x); square(a) + square(a)'
+      diffcli graph --format tree 'x = 1; y = sin(x); y * y'
+    """
+    from .engine import Variable, backprop
+    from .graph import describe, render_file, to_dot, tree_lines
+    from .parser import parse
+
+    limits = Limits(max_line, max_rank, max_elements, max_nodes)
+    try:
+        parsed = parse(program, _at_values(at_specs), cse=cse, limits=limits)
+        gradients = {}
+        if grads and type(parsed.output) is Variable:
+            if parsed.output.creator is not None:
+                gradients = backprop(parsed.output, retain_grad=True)
+            else:
+                gradients = {parsed.output: np.ones_like(parsed.output.data)}
+        graph = describe(parsed, gradients)
+        if output:
+            render_file(to_dot(graph), output)
+            click.echo(f"wrote {output}", err=True)
+        elif fmt == "tree":
+            with _ending_quietly():
+                sys.stdout.write("\n".join(tree_lines(graph)) + "\n")
+        else:
+            with _ending_quietly():
+                sys.stdout.write(to_dot(graph))
+    except DiffcliError as e:
+        _print_error(program, e)
+        sys.exit(1)
+
+
+@main.command("check", context_settings=CONTEXT)
+@batch_options
+@click.option("--rtol", type=click.FloatRange(0), default=1e-5, show_default=True,
+              help="Relative tolerance: |reverse - numeric| <= atol + rtol * |numeric|.")
+@click.option("--atol", type=click.FloatRange(0), default=1e-7, show_default=True,
+              help="Absolute tolerance.")
+@limit_options
+def check_command(programs, files, at_specs, fmt, as_json, rtol, atol, max_line, max_rank,
+                  max_elements, max_nodes):
+    """Compare every gradient with central finite differences in float64: per program and
+    input, the largest absolute and relative difference. Exit status 1 if any gradient
+    disagrees beyond the tolerances or any program fails.
+
+    \b
+    Examples:
+      diffcli check 'x = 0.3; sin(x) * exp(x)'
+      diffcli check --json -f programs.txt
+    """
+    from .check import check
+    from .report import failure_record
+
+    fmt = "json" if as_json else fmt
+    limits = Limits(max_line, max_rank, max_elements, max_nodes)
+    at = _at_values(at_specs)
+    records, failed = [], False
+    with _ending_quietly():
+        for item in _items(programs, files, limits):
+            try:
+                if item.error is not None:
+                    raise item.error
+                result = check(item.text, at, rtol=rtol, atol=atol, limits=limits)
+                record = {"ok": result.ok, "program": item.text,
+                          "source": {"file": item.origin.file, "line": item.origin.line},
+                          "inputs": [c._asdict() for c in result.inputs]}
+            except DiffcliError as e:
+                record = failure_record(item.text, item.origin, e)
+            failed |= not record["ok"]
+            if fmt == "rich":
+                records.append(record)
+            else:
+                sys.stdout.write((json_line(record) if fmt == "json" else _check_plain(record)) + "\n")
+                sys.stdout.flush()
+        if fmt == "rich":
+            from rich.console import Console
+
+            from . import render
+
+            Console(highlight=False).print(render.check_table(records))
+    sys.exit(1 if failed else 0)
+
+
+def _check_plain(record):
+    if "error" in record:
+        return plain_line(record)
+    parts = ["ok" if record["ok"] else "DISAGREES"]
+    parts += [f"{c['name']}:max_abs={c['max_abs']:.3e},max_rel={c['max_rel']:.3e}" for c in record["inputs"]]
+    return " ".join(parts)
+
+
+def _print_error(text, error):
+    from rich.console import Console
+
+    from . import render
+    from .report import Origin, failure_record
+
+    record = failure_record(text, Origin(None, 1), error)
+    Console(stderr=True, highlight=False).print(render.error_view(text, record["error"]))

@@ -47,8 +47,13 @@ class Program(NamedTuple):
     output: object  # Variable, or an ndarray when the program has no input in it
     nodes: int = 0
 
-    def snippet(self, source):
-        return self.text[source.start:source.end]
+    def snippet(self, source, limit=60):
+        """The text a function computes; a long one is shortened in the middle (deeply
+        nested programs would otherwise repeat the whole line at every level)."""
+        if limit is None or source.end - source.start <= limit:
+            return self.text[source.start:source.end]
+        half = (limit - 1) // 2
+        return self.text[source.start:source.start + half] + "…" + self.text[source.end - half:source.end]
 
 
 # Arithmetic on constants still writes down a value (t = pi / 4 is an input); any other

@@ -52,6 +52,8 @@ FORBIDDEN = {
     "sources.py": {"rich", "click", ".render", ".cli"},
     "batch.py": {"rich", "click", ".render", ".cli"},
     "render.py": {"click", ".cli"},
+    "graph.py": {"rich", "click", ".render", ".cli"},
+    "check.py": {"rich", "click", ".render", ".cli"},
 }
 
 
@@ -85,3 +87,19 @@ def test_json_path_does_not_import_rich():
             "print('rich' in sys.modules, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd="/")
     assert done.stderr.strip() == "False"
+
+
+def test_every_command_and_option_has_help_and_is_in_the_readme():
+    import click
+
+    from diffcli.cli import main
+
+    readme = (ROOT / "README.md").read_text()
+    for name, command in main.commands.items():
+        assert f"diffcli {name}" in readme, f"README does not show `diffcli {name}`"
+        assert command.help and "Example" in command.help, f"{name} has no help with an example"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts} has no help"
+                assert any(f"`{opt}" in readme or f"{opt} " in readme or f"{opt}`" in readme
+                           for opt in param.opts), f"README does not document {name} {param.opts}"
