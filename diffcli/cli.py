@@ -69,6 +69,11 @@ limit_options = _options(
                  show_default=True, help="Limit: elements of any array, literal or intermediate."),
     click.option("--max-nodes", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_nodes,
                  show_default=True, help="Limit: functions in one program's graph."),
+    click.option("--max-total", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_total,
+                 show_default=True, help="Limit: elements of all of a program's arrays together."),
+    click.option("--max-nth-nodes", type=click.IntRange(1), default=LIMIT_DEFAULTS.max_nth_nodes,
+                 show_default=True, help="Limit: functions all --nth derivative graphs of an "
+                                         "input may build together."),
 )
 
 
@@ -91,7 +96,7 @@ limit_options = _options(
               help="On a terminal, reveal the traversal table one step per Enter.")
 @limit_options
 def eval_command(programs, files, at_specs, fmt, as_json, trace, order, nth, cse, retain_grad,
-                 compare, step, max_line, max_rank, max_elements, max_nodes):
+                 compare, step, max_line, max_rank, max_elements, max_nodes, max_total, max_nth_nodes):
     """Evaluate programs: value, gradients, and the backward walk.
 
     Programs come from the arguments, from -f FILE, or from standard input when none is
@@ -110,7 +115,7 @@ def eval_command(programs, files, at_specs, fmt, as_json, trace, order, nth, cse
     if compare and fmt != "rich":
         raise click.UsageError("--compare draws the three traces for people (rich format); "
                                "for JSON use --order topo or --order naive")
-    limits = Limits(max_line, max_rank, max_elements, max_nodes)
+    limits = Limits(max_line, max_rank, max_elements, max_nodes, max_total, max_nth_nodes)
     items = _items(programs, files, limits)
     settings = Settings(_at_values(at_specs), order, bool(trace), nth, cse, retain_grad, limits)
     with _ending_quietly():
@@ -145,6 +150,9 @@ def _ending_quietly():
     except KeyboardInterrupt:
         click.echo("diffcli: interrupted", err=True)
         sys.exit(130)
+    except OSError as e:  # reading or writing failed: say so and stop, never per program
+        click.echo(f"diffcli: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", err=True)
+        sys.exit(1)
 
 
 def _items(programs, files, limits):
@@ -302,7 +310,8 @@ def functions_command():
 @click.option("--grads", is_flag=True, help="Add each variable's gradient to its node.")
 @click.option("--cse", is_flag=True, help="Merge identical subexpressions into one node.")
 @limit_options
-def graph_command(program, at_specs, fmt, output, grads, cse, max_line, max_rank, max_elements, max_nodes):
+def graph_command(program, at_specs, fmt, output, grads, cse, max_line, max_rank, max_elements,
+                  max_nodes, max_total, max_nth_nodes):
     """Draw the computational graph of PROGRAM: variables and functions as nodes, with
     names or values, shapes and generations; functions with the ids of the trace (f1, ...).
 
@@ -316,7 +325,7 @@ def graph_command(program, at_specs, fmt, output, grads, cse, max_line, max_rank
     from .graph import describe, render_file, to_dot, tree_lines
     from .parser import parse
 
-    limits = Limits(max_line, max_rank, max_elements, max_nodes)
+    limits = Limits(max_line, max_rank, max_elements, max_nodes, max_total, max_nth_nodes)
     try:
         parsed = parse(program, _at_values(at_specs), cse=cse, limits=limits)
         gradients = {}
@@ -348,7 +357,7 @@ def graph_command(program, at_specs, fmt, output, grads, cse, max_line, max_rank
               help="Absolute tolerance.")
 @limit_options
 def check_command(programs, files, at_specs, fmt, as_json, rtol, atol, max_line, max_rank,
-                  max_elements, max_nodes):
+                  max_elements, max_nodes, max_total, max_nth_nodes):
     """Compare every gradient with central finite differences in float64: per program and
     input, the largest absolute and relative difference. Exit status 1 if any gradient
     disagrees beyond the tolerances or any program fails.
@@ -362,7 +371,7 @@ def check_command(programs, files, at_specs, fmt, as_json, rtol, atol, max_line,
     from .report import failure_record
 
     fmt = "json" if as_json else fmt
-    limits = Limits(max_line, max_rank, max_elements, max_nodes)
+    limits = Limits(max_line, max_rank, max_elements, max_nodes, max_total, max_nth_nodes)
     at = _at_values(at_specs)
     records, failed = [], False
     with _ending_quietly():

@@ -19,13 +19,14 @@ ORDERS = ("generation", "topo", "naive")
 class _State:
     """Engine-wide switches, read on every Function call (so: attributes, not a dict)."""
 
-    __slots__ = ("backprop", "fp_sink", "current", "in_backward")
+    __slots__ = ("backprop", "fp_sink", "current", "in_backward", "budget")
 
     def __init__(self):
         self.backprop = True  # False inside no_grad(): no graph is recorded
         self.fp_sink = None  # list collecting FloatingPointEvent, or None (events dropped)
         self.current = None  # the Function whose numpy work is running, for fp events
         self.in_backward = False
+        self.budget = None  # with create_graph: the Function.seq past which the pass must stop
 
 
 _state = _State()
@@ -347,11 +348,13 @@ def function_ids(y):
 
 
 def backprop(y, order="generation", create_graph=False, retain_grad=False, steps=None,
-             max_runs=1_000_000):
+             max_runs=1_000_000, max_functions=None):
     """Run one backward pass from y; return {variable: gradient} for leaves (and, with
     retain_grad, intermediates). Gradients are ndarrays, or Variables with create_graph.
 
-    steps: a list to append TraceStep records to, or None (then nothing is recorded)."""
+    steps: a list to append TraceStep records to, or None (then nothing is recorded).
+    max_functions: with create_graph, stop with LimitError once the pass has built more
+    functions than this (each order of derivative can be several times the last)."""
     if order not in ORDERS:
         raise DiffcliValueError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
     seed = np.ones_like(y.data)
@@ -360,12 +363,14 @@ def backprop(y, order="generation", create_graph=False, retain_grad=False, steps
     if steps is not None:
         tracer = _Tracer(steps, function_ids(y))
     walk = {"generation": _walk_generation, "topo": _walk_topo, "naive": _walk_naive}[order]
-    previous = (_state.backprop, _state.in_backward, _state.current)
+    previous = (_state.backprop, _state.in_backward, _state.current, _state.budget)
     _state.backprop, _state.in_backward = create_graph, True
+    # Function.seq numbers are only ordered, so the checks may consume some.
+    _state.budget = next(_creation) + max_functions if create_graph and max_functions else None
     try:
         kept = walk(y, grads, create_graph, retain_grad, tracer, max_runs)
     finally:
-        _state.backprop, _state.in_backward, _state.current = previous
+        _state.backprop, _state.in_backward, _state.current, _state.budget = previous
     if not retain_grad:
         kept = {x: g for x, g in kept.items() if x.creator is None}
     return kept
@@ -382,6 +387,9 @@ def _run(f, gy, create_graph):
     if len(gxs) != len(f.inputs):
         raise RuntimeError(f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                            f"for {len(f.inputs)} inputs")
+    if _state.budget is not None and next(_creation) > _state.budget:
+        raise LimitError("--nth: the graphs of the derivatives grew past the limit on their "
+                         "functions (--max-nth-nodes)")
     return gxs
 
 

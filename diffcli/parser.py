@@ -27,6 +27,12 @@ class Limits(NamedTuple):
     max_rank: int = 8  # dimensions of an array
     max_elements: int = 20_000_000  # elements of any array, literal or intermediate
     max_nodes: int = 2_000_000  # functions in one program's graph
+    # Every intermediate stays alive for the backward pass, which allocates as much again:
+    # 4e8 float64 elements is 3.2 GB forward, so no one program can exhaust a 24 GiB machine.
+    max_total: int = 400_000_000  # elements of all array results of one program together
+    # Each order of derivative can have a few times the functions of the last (tanh: 4, 9,
+    # 21, 51, ...); building them costs ~10 µs each, so this bounds --nth to seconds.
+    max_nth_nodes: int = 250_000  # functions all --nth derivative graphs of an input build together
 
 
 class Source(NamedTuple):
@@ -150,6 +156,7 @@ class _GraphBuilder(Transformer):
         self.inputs, self.names, self.assigned_at, self.memo = {}, {}, {}, {}
         self.derived = set()  # names of constants computed by non-arithmetic functions
         self.nodes = 0
+        self.total = 0  # elements of the array results so far (for max_total)
         self.error = None
 
     def finish(self):
@@ -333,6 +340,10 @@ class _GraphBuilder(Transformer):
         if size > limits.max_elements:
             raise LimitError(f"{f.name}: the result would have {size:,} elements; the limit is "
                              f"{limits.max_elements:,} (--max-elements)")
+        self.total += size
+        if self.total > limits.max_total:
+            raise LimitError(f"{f.name}: the program's arrays would hold more than "
+                             f"{limits.max_total:,} elements together (--max-total)")
 
     def _memo_key(self, f, values):
         parts = [type(f).__name__, getattr(f, "c", None)]

@@ -43,8 +43,9 @@ def evaluate(text, at=None, *, order="generation", trace=False, nth=0, cse=False
     """Parse and differentiate one program. Raises a DiffcliError for a bad program."""
     if nth < 0:
         raise DiffcliValueError("nth must be 0 or more")
+    limits = limits or Limits()
     with fp_events() as events:
-        program = parse(text, at, cse=cse, limits=limits or Limits())
+        program = parse(text, at, cse=cse, limits=limits)
         output = program.output
         value = output.data if type(output) is Variable else np.asarray(output, dtype=np.float64)
         steps = [] if trace else None
@@ -56,7 +57,7 @@ def evaluate(text, at=None, *, order="generation", trace=False, nth=0, cse=False
         derivatives, sizes = {}, {}
         for k, x in program.inputs.items():
             if nth and x.ndim == 0:
-                derivatives[k], sizes[k] = _nth_derivatives(program, x, nth)
+                derivatives[k], sizes[k] = _nth_derivatives(program, x, nth, limits.max_nth_nodes)
     named = {v: k for k, v in program.names.items() if type(v) is Variable}
     intermediate = {named[v]: np.asarray(g) for v, g in kept.items() if v in named
                     and v.creator is not None}
@@ -80,7 +81,7 @@ def _gradients(program, order, retain_grad, steps):
     return grads, kept
 
 
-def _nth_derivatives(program, x, n):
+def _nth_derivatives(program, x, n, budget):
     """[d1, ..., dn] of the output with respect to scalar input x, by differentiating the
     graph of each backward pass (create_graph); 0 once a derivative no longer depends on x.
     Also the number of functions in each derivative's graph (its growth is the lesson)."""
@@ -94,7 +95,7 @@ def _nth_derivatives(program, x, n):
         elif y.creator is None:
             g = None
         else:
-            g = backprop(y, create_graph=True).get(x)
+            g = backprop(y, create_graph=True, max_functions=budget - sum(sizes)).get(x)
         if g is None:
             missing = n - len(derivatives)
             derivatives.extend([0.0] * missing)
