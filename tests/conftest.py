@@ -27,3 +27,16 @@ def assert_close(actual, expected, rtol=1e-6, atol=1e-8, what="value"):
     assert np.allclose(actual, expected, rtol=rtol, atol=atol), (
         f"{what}: got {actual!r}, expected {expected!r}, "
         f"largest difference {np.max(np.abs(actual - expected))}")
+
+
+# Hypothesis profiles: "ci" (default) keeps the suite near a minute on two cores; "long"
+# is the fuzzing profile to run on demand: HYPOTHESIS_PROFILE=long pytest tests/test_fuzz.py
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("long", max_examples=3000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
