@@ -5,6 +5,7 @@ Knows numpy only; it must not import lark, rich, click or any diffcli module but
 import contextlib
 import heapq
 import itertools
+import sys
 import warnings
 import weakref
 from typing import NamedTuple
@@ -30,6 +31,7 @@ class _State:
 
 
 _state = _State()
+_NOTHING = np.zeros(())  # what released data views, at no cost in memory
 
 # nan/inf is a result here, not a failure: numpy's RuntimeWarnings from diffcli's own code
 # are never printed (fp_events() collects them instead). A filter, because a per-call
@@ -189,6 +191,11 @@ class Variable:
     def cleargrad(self):
         self.grad = None
 
+    def release_data(self):
+        """Free the values (no rule will read them) but keep the shape: rules that need only
+        shapes still work. Used on a program's internal graph, never on a user's variables."""
+        self.data = np.broadcast_to(_NOTHING, self.data.shape)
+
     def backward(self, retain_grad=False, create_graph=False, order="generation", trace=False):
         """Accumulate d(sum of self)/d(leaf) into every leaf's .grad.
 
@@ -236,6 +243,10 @@ class Function:
     arity = 1
     fp_notes = {}  # numpy's complaint -> what it means for this function
     public = True  # listed in the language and by `diffcli functions`
+    # Whether backward reads the input values / the output value (beside its rule): what
+    # the engine may free early. True unless a subclass says otherwise.
+    uses_inputs = True
+    uses_output = True
     source = None  # set on an instance by whoever builds the graph (the parser: where it stands)
 
     def __call__(self, *inputs):
@@ -348,13 +359,15 @@ def function_ids(y):
 
 
 def backprop(y, order="generation", create_graph=False, retain_grad=False, steps=None,
-             max_runs=1_000_000, max_functions=None):
+             max_runs=1_000_000, max_functions=None, release=False):
     """Run one backward pass from y; return {variable: gradient} for leaves (and, with
     retain_grad, intermediates). Gradients are ndarrays, or Variables with create_graph.
 
     steps: a list to append TraceStep records to, or None (then nothing is recorded).
     max_functions: with create_graph, stop with LimitError once the pass has built more
-    functions than this (each order of derivative can be several times the last)."""
+    functions than this (each order of derivative can be several times the last).
+    release: free each function's output values once its rule has run (generation and
+    topo orders only; for a graph nobody reads afterwards, as a program's)."""
     if order not in ORDERS:
         raise DiffcliValueError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
     seed = np.ones_like(y.data)
@@ -368,7 +381,7 @@ def backprop(y, order="generation", create_graph=False, retain_grad=False, steps
     # Function.seq numbers are only ordered, so the checks may consume some.
     _state.budget = next(_creation) + max_functions if create_graph and max_functions else None
     try:
-        kept = walk(y, grads, create_graph, retain_grad, tracer, max_runs)
+        kept = walk(y, grads, create_graph, retain_grad, tracer, max_runs, release)
     finally:
         _state.backprop, _state.in_backward, _state.current, _state.budget = previous
     if not retain_grad:
@@ -393,7 +406,7 @@ def _run(f, gy, create_graph):
     return gxs
 
 
-def _walk_generation(y, grads, create_graph, retain_grad, tracer, max_runs):
+def _walk_generation(y, grads, create_graph, retain_grad, tracer, max_runs, release):
     """Pending functions in a heap keyed (-generation, -tick): highest generation first and,
     among equals, the most recently queued first; each function queued (so run) once."""
     heap = []
@@ -406,6 +419,7 @@ def _walk_generation(y, grads, create_graph, retain_grad, tracer, max_runs):
         heapq.heappush(heap, (-f.generation, -next(tick), f))
 
     push(y.creator)
+    owned = None if create_graph or tracer else set()
     while heap:
         f = heapq.heappop(heap)[2]
         out = f.output()
@@ -413,7 +427,9 @@ def _walk_generation(y, grads, create_graph, retain_grad, tracer, max_runs):
         if retain_grad:
             kept[out] = gy
         gxs = _run(f, gy, create_graph)
-        before = _accumulate(f, gxs, grads, tracer)
+        if release:
+            out.release_data()  # every user of out has run, and so has its creator now
+        before = _accumulate(f, gxs, grads, tracer, owned)
         for x in f.inputs:
             c = x.creator
             if c is not None and c not in queued:
@@ -425,7 +441,7 @@ def _walk_generation(y, grads, create_graph, retain_grad, tracer, max_runs):
     return kept
 
 
-def _walk_topo(y, grads, create_graph, retain_grad, tracer, max_runs):
+def _walk_topo(y, grads, create_graph, retain_grad, tracer, max_runs, release):
     """Reverse of a depth-first post-order (micrograd, PyTorch), built with an explicit stack."""
     post = []
     visited = set()
@@ -444,20 +460,23 @@ def _walk_topo(y, grads, create_graph, retain_grad, tracer, max_runs):
                 stack.append((x.creator, False))
     post.reverse()
     kept = {}
+    owned = None if create_graph or tracer else set()
     for i, f in enumerate(post):
         out = f.output()
         gy = grads.pop(out)
         if retain_grad:
             kept[out] = gy
         gxs = _run(f, gy, create_graph)
-        before = _accumulate(f, gxs, grads, tracer)
+        if release:
+            out.release_data()
+        before = _accumulate(f, gxs, grads, tracer, owned)
         if tracer:
             tracer.record(f, gy, gxs, before, grads, post[i + 1:])
     kept.update(grads)
     return kept
 
 
-def _walk_naive(y, grads, create_graph, retain_grad, tracer, max_runs):
+def _walk_naive(y, grads, create_graph, retain_grad, tracer, max_runs, release):
     """The algorithm before the generation fix: a plain stack and every input's creator
     pushed every time, so a function may run more than once, passing on whatever
     gradient its output holds at that moment (possibly incomplete)."""
@@ -478,15 +497,37 @@ def _walk_naive(y, grads, create_graph, retain_grad, tracer, max_runs):
     return grads
 
 
-def _accumulate(f, gxs, grads, tracer):
-    """grads[x] = grads[x] + gx for each input (a variable used twice gets both)."""
+def _accumulate(f, gxs, grads, tracer, owned=None):
+    """grads[x] = grads[x] + gx for each input (a variable used twice gets both).
+
+    The first contribution is stored as it came, and may be shared (add hands the same gy to
+    both inputs), so it is never written to. owned: the variables whose gradient array this
+    pass made itself by adding, which nothing else holds: later contributions are added into
+    it in place, saving an allocation per contribution on large arrays."""
     before = [] if tracer else None
     for x, gx in zip(f.inputs, gxs):
         old = grads.get(x)
         if tracer:
             before.append(old)
-        grads[x] = gx if old is None else old + gx
+        if old is None:
+            grads[x] = gx
+        elif owned is not None and x in owned:
+            np.add(old, gx, out=old)
+        elif owned is not None and _fresh(gx, old):
+            grads[x] = np.add(gx, old, out=gx)
+            owned.add(x)
+        else:
+            grads[x] = old + gx
+            if owned is not None and type(old) is np.ndarray and old.ndim:
+                owned.add(x)
     return before
+
+
+def _fresh(gx, old):
+    """gx is a new array that only the accumulating loop holds (refcount: the gxs tuple, the
+    loop variable and getrefcount's argument), of the gradient's shape: safe to add into."""
+    return (type(gx) is np.ndarray and gx.ndim and gx.base is None and gx.flags.writeable
+            and gx.shape == np.shape(old) and sys.getrefcount(gx) <= 3)
 
 
 class _Tracer:

@@ -21,6 +21,7 @@ def data_of(x):
 class Add(Function):
     """y = a + b;  ∂y/∂a = 1,  ∂y/∂b = 1"""
 
+    uses_inputs = uses_output = False
     name, arity = "add", 2
 
     def forward(self, a, b):
@@ -33,6 +34,7 @@ class Add(Function):
 class Sub(Function):
     """y = a - b;  ∂y/∂a = 1,  ∂y/∂b = -1"""
 
+    uses_inputs = uses_output = False
     name, arity = "sub", 2
 
     def forward(self, a, b):
@@ -45,6 +47,7 @@ class Sub(Function):
 class Mul(Function):
     """y = a·b;  ∂y/∂a = b,  ∂y/∂b = a"""
 
+    uses_output = False
     name, arity = "mul", 2
 
     def forward(self, a, b):
@@ -71,6 +74,7 @@ class Div(Function):
 class Neg(Function):
     """y = -x;  dy/dx = -1"""
 
+    uses_inputs = uses_output = False
     name = "neg"
 
     def forward(self, x):
@@ -97,6 +101,7 @@ class Pow(Function):
 class PowConst(Function):
     """y = x**c, c a constant;  dy/dx = c·x**(c-1)"""
 
+    uses_output = False
     name = "pow"
     public = False  # how pow(a, b) runs when b is a constant: no log(a) for the exponent
     fp_notes = Pow.fp_notes
@@ -105,11 +110,22 @@ class PowConst(Function):
         self.c = as_array(c)
 
     def forward(self, x):
-        return x ** self.c
+        c = self.c
+        if c.ndim == 0:
+            # numpy's power has fast paths for 2 and 0.5 only: x**3 costs 20x x*x*x
+            k = float(c)
+            if k == 3.0:
+                return x * x * x
+            if k == 2.0:
+                return x * x
+            if k == 1.0:
+                return x * 1.0
+        return x ** c
 
     def backward(self, gy, y, x):
         c = self.c
-        return (sum_to(gy * c * x ** (c - 1), x.shape),)
+        # written fresh-temporary first, so numpy reuses its buffer for the products
+        return (sum_to(pow(x, c - 1) * c * gy, x.shape),)
 
     def result_shape(self, shape):
         return super().result_shape(shape, self.c.shape)
@@ -118,6 +134,7 @@ class PowConst(Function):
 class MatMul(Function):
     """y = a @ b;  ∂y/∂a = gy @ bᵀ,  ∂y/∂b = aᵀ @ gy (vectors as 1-row / 1-column matrices)"""
 
+    uses_output = False
     name, arity = "matmul", 2
 
     def forward(self, a, b):
@@ -152,6 +169,7 @@ class MatMul(Function):
 class Square(Function):
     """y = x²;  dy/dx = 2x"""
 
+    uses_output = False
     name = "square"
 
     def forward(self, x):
@@ -164,6 +182,7 @@ class Square(Function):
 class Exp(Function):
     """y = exp(x);  dy/dx = exp(x) = y"""
 
+    uses_inputs = False
     name = "exp"
     fp_notes = {"overflow": "exp of a large number"}
 
@@ -177,6 +196,7 @@ class Exp(Function):
 class Log(Function):
     """y = log(x);  dy/dx = 1/x"""
 
+    uses_output = False
     name = "log"
     fp_notes = {"invalid value": "log of a negative number", "division by zero": "log of zero"}
 
@@ -190,6 +210,7 @@ class Log(Function):
 class Sin(Function):
     """y = sin(x);  dy/dx = cos(x)"""
 
+    uses_output = False
     name = "sin"
     fp_notes = {"invalid value": "sin of an infinity"}
 
@@ -203,6 +224,7 @@ class Sin(Function):
 class Cos(Function):
     """y = cos(x);  dy/dx = -sin(x)"""
 
+    uses_output = False
     name = "cos"
     fp_notes = {"invalid value": "cos of an infinity"}
 
@@ -216,6 +238,7 @@ class Cos(Function):
 class Tan(Function):
     """y = tan(x);  dy/dx = 1 + tan²(x) = 1 + y²"""
 
+    uses_inputs = False
     name = "tan"
     fp_notes = {"invalid value": "tan of an infinity"}
 
@@ -223,24 +246,26 @@ class Tan(Function):
         return np.tan(x)
 
     def backward(self, gy, y, x):
-        return (gy * (1 + y * y),)
+        return (gy * (y * y + 1),)  # y*y first: numpy then adds and multiplies in its buffer
 
 
 class Tanh(Function):
     """y = tanh(x);  dy/dx = 1 - y²"""
 
+    uses_inputs = False
     name = "tanh"
 
     def forward(self, x):
         return np.tanh(x)
 
     def backward(self, gy, y, x):
-        return (gy * (1 - y * y),)
+        return (gy * -(y * y - 1),)  # = gy·(1 - y²), ordered so numpy reuses one buffer
 
 
 class Sqrt(Function):
     """y = √x;  dy/dx = 1/(2√x) = 1/(2y)"""
 
+    uses_inputs = False
     name = "sqrt"
     fp_notes = {"invalid value": "square root of a negative number",
                 "division by zero": "square root at 0"}
@@ -255,18 +280,20 @@ class Sqrt(Function):
 class Sigmoid(Function):
     """y = 1/(1 + exp(-x));  dy/dx = y·(1 - y)"""
 
+    uses_inputs = False
     name = "sigmoid"
 
     def forward(self, x):
         return 0.5 * np.tanh(0.5 * x) + 0.5  # the tanh form cannot overflow
 
     def backward(self, gy, y, x):
-        return (gy * (y * (1 - y)),)
+        return (gy * (y * -(y - 1)),)  # = gy·y·(1 - y), ordered so numpy reuses buffers
 
 
 class Relu(Function):
     """y = max(x, 0);  dy/dx = 1 if x > 0 else 0 (0 at the kink)"""
 
+    uses_output = False
     name = "relu"
 
     def forward(self, x):
@@ -279,6 +306,7 @@ class Relu(Function):
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x) (0 at the kink)"""
 
+    uses_output = False
     name = "abs"
 
     def forward(self, x):
@@ -294,6 +322,7 @@ class Abs(Function):
 class Sum(Function):
     """y = Σᵢ xᵢ;  ∂y/∂xᵢ = 1"""
 
+    uses_inputs = uses_output = False
     name = "sum"
 
     def forward(self, x):
@@ -309,6 +338,7 @@ class Sum(Function):
 class Mean(Function):
     """y = (1/n) Σᵢ xᵢ;  ∂y/∂xᵢ = 1/n"""
 
+    uses_inputs = uses_output = False
     name = "mean"
     fp_notes = {"invalid value": "mean of an empty array"}
 
@@ -325,6 +355,7 @@ class Mean(Function):
 class Transpose(Function):
     """y = xᵀ (axes reversed);  gx = gyᵀ"""
 
+    uses_inputs = uses_output = False
     name = "transpose"
 
     def forward(self, x):
@@ -341,6 +372,7 @@ class _Reshaping(Function):
     """Base of the internal shape functions: one target shape, no elementwise maths."""
 
     public = False
+    uses_inputs = uses_output = False
 
     def __init__(self, shape):
         self.shape = tuple(shape)
@@ -393,6 +425,7 @@ class Reshape(_Reshaping):
 class Stack(Function):
     """y = [x₀, x₁, …] (an array literal);  gxᵢ = gy[i]"""
 
+    uses_inputs = uses_output = False
     name, arity = "array", None
     public = False
 
@@ -415,6 +448,7 @@ class Stack(Function):
 class Pick(Function):
     """y = x[i];  gx = zeros with gy at i"""
 
+    uses_inputs = uses_output = False
     name = "pick"
     public = False
 
@@ -431,6 +465,7 @@ class Pick(Function):
 class Embed(Function):
     """y = zeros(shape) with x at i;  gx = gy[i]"""
 
+    uses_inputs = uses_output = False
     name = "embed"
     public = False
 

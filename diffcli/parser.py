@@ -71,11 +71,12 @@ class _Operand:
     """An expression's value with the span of its text (for sources and positions);
     `derived` marks a constant that a non-arithmetic function computed."""
 
-    __slots__ = ("value", "start", "end", "line", "column", "derived")
+    __slots__ = ("value", "start", "end", "line", "column", "derived", "temporary")
 
-    def __init__(self, value, start, end, line, column, derived=False):
+    def __init__(self, value, start, end, line, column, derived=False, temporary=False):
         self.value, self.start, self.end, self.line, self.column = value, start, end, line, column
         self.derived = derived
+        self.temporary = temporary  # an unnamed function result: this is its only use
 
 
 def _grammar_text():
@@ -110,14 +111,17 @@ def _parser():
     return lark, builder
 
 
-def parse(text, at=None, *, cse=False, limits=None):
-    """Parse a program and build its graph; `at` maps names to values (the --at option)."""
+def parse(text, at=None, *, cse=False, limits=None, lean=False):
+    """Parse a program and build its graph; `at` maps names to values (the --at option).
+
+    lean: free the values of unnamed intermediate results that no derivative rule reads (the
+    graph still differentiates; those nodes then show zeros). evaluate() parses lean."""
     limits = limits or Limits()
     if len(text) > limits.max_line:
         raise LimitError(f"the program has {len(text):,} characters; the limit is "
                          f"{limits.max_line:,} (--max-line)", 1, 1)
     lark, builder = _parser()
-    builder.start(text, at or {}, cse, limits)
+    builder.start(text, at or {}, cse, limits, lean)
     try:
         return lark.parse(text)
     except UnexpectedInput as e:
@@ -151,8 +155,8 @@ class _GraphBuilder(Transformer):
     """Called by the LALR parser at each reduction: evaluates as it goes, so the graph is
     built in one pass. Holds one program's state between start() and finish()."""
 
-    def start(self, text, at, cse, limits):
-        self.text, self.at, self.cse, self.limits = text, at, cse, limits
+    def start(self, text, at, cse, limits, lean=False):
+        self.text, self.at, self.cse, self.limits, self.lean = text, at, cse, limits, lean
         self.inputs, self.names, self.assigned_at, self.memo = {}, {}, {}, {}
         self.derived = set()  # names of constants computed by non-arithmetic functions
         self.nodes = 0
@@ -219,7 +223,7 @@ class _GraphBuilder(Transformer):
     @_reduction
     def group(self, lpar, operand, rpar):
         return _Operand(operand.value, lpar.start_pos, rpar.end_pos, lpar.line, lpar.column,
-                        operand.derived)
+                        operand.derived, operand.temporary)
 
     def arguments(self, operands):
         return operands
@@ -276,7 +280,7 @@ class _GraphBuilder(Transformer):
 
     @_reduction
     def pos(self, op, a):
-        return _Operand(a.value, op.start_pos, a.end, op.line, op.column, a.derived)
+        return _Operand(a.value, op.start_pos, a.end, op.line, op.column, a.derived, a.temporary)
 
     # --- building nodes
 
@@ -308,9 +312,22 @@ class _GraphBuilder(Transformer):
             else:
                 y = f(*values)
                 self._count_node()
+                if self.lean:
+                    self._release_unused(f, operands)
         except (ShapeError, LimitError, DiffcliValueError) as e:
             raise e.locate(line, column) from None
-        return _Operand(y, start, end, line, column)
+        return _Operand(y, start, end, line, column, temporary=not self.cse)
+
+    def _release_unused(self, f, operands):
+        """Free the values of unnamed subexpression results that no derivative rule reads:
+        this function was their only user and its rule does not read them, nor does the rule
+        of the function that made them (so a 10^7-element program keeps far fewer arrays)."""
+        if f.uses_inputs:
+            return
+        for o in operands:
+            v = o.value
+            if o.temporary and type(v) is Variable and not v.creator.uses_output:
+                v.release_data()
 
     def _shared(self, f, values):
         """--cse: the node already built for the same function of the same operands, if any."""

@@ -45,11 +45,13 @@ def evaluate(text, at=None, *, order="generation", trace=False, nth=0, cse=False
         raise DiffcliValueError("nth must be 0 or more")
     limits = limits or Limits()
     with fp_events() as events:
-        program = parse(text, at, cse=cse, limits=limits)
+        # The program's graph is ours alone: values no rule reads are freed as early as possible
+        program = parse(text, at, cse=cse, limits=limits, lean=True)
         output = program.output
         value = output.data if type(output) is Variable else np.asarray(output, dtype=np.float64)
         steps = [] if trace else None
-        grads, kept = _gradients(program, order, retain_grad, steps)
+        last_pass = order == "generation" and not nth  # no other pass will read the values
+        grads, kept = _gradients(program, order, retain_grad, steps, release=last_pass)
         differs = {}
         if order != "generation":
             reference, _ = _gradients(program, "generation", False, None)
@@ -65,12 +67,12 @@ def evaluate(text, at=None, *, order="generation", trace=False, nth=0, cse=False
                   derivatives, differs, intermediate, sizes)
 
 
-def _gradients(program, order, retain_grad, steps):
+def _gradients(program, order, retain_grad, steps, release=False):
     """d(sum of output)/d(input) for every input, zeros where the output does not depend on it."""
     output = program.output
     kept = {}
     if type(output) is Variable and output.creator is not None:
-        kept = backprop(output, order=order, retain_grad=retain_grad, steps=steps)
+        kept = backprop(output, order=order, retain_grad=retain_grad, steps=steps, release=release)
     grads = {}
     for name, x in program.inputs.items():
         if x is output:  # the program's output is an input itself
