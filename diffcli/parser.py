@@ -30,8 +30,8 @@ class Limits(NamedTuple):
     # Every intermediate stays alive for the backward pass, which allocates as much again:
     # 4e8 float64 elements is 3.2 GB forward, so no one program can exhaust a 24 GiB machine.
     max_total: int = 400_000_000  # elements of all array results of one program together
-    # Each order of derivative can have a few times the functions of the last (tanh: 4, 9,
-    # 21, 51, ...); building them costs ~10 µs each, so this bounds --nth to seconds.
+    # Each order of derivative can have a few times the functions of the last (tanh: 5, 10,
+    # 23, 54, 133, ...); building them costs ~10 µs each, so this bounds --nth to seconds.
     max_nth_nodes: int = 250_000  # functions all --nth derivative graphs of an input build together
 
 
