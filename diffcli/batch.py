@@ -35,3 +35,34 @@ def run_one(item, settings):
         error = LimitError("out of memory; lower the size of the arrays (--max-elements)")
         return failure_record(item.text, item.origin, error), None
     return success_record(result, item.origin, trace=settings.trace), result
+
+
+# --- --jobs N: worker processes, output in input order --------------------------
+
+_worker_settings = None  # set once per worker process by _start_worker
+
+
+def _start_worker(settings):
+    import signal
+
+    global _worker_settings
+    _worker_settings = settings
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, once
+
+
+def _work(task):
+    item, line_of = task
+    record, _ = run_one(item, _worker_settings)
+    return line_of(record), record["ok"]
+
+
+def run_parallel(items, settings, jobs, line_of, chunksize=64):
+    """(line, ok) for each item, in input order, computed by `jobs` worker processes; each
+    line is exactly what line_of(record) gives in one process."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    # fork: workers inherit the loaded parser tables and start in milliseconds
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with context.Pool(jobs, initializer=_start_worker, initargs=(settings,)) as pool:
+        yield from pool.imap(_work, ((item, line_of) for item in items), chunksize)

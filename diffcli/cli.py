@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from . import __version__
-from .batch import Settings, run_one
+from .batch import Settings, run_one, run_parallel
 from .engine import ORDERS
 from .errors import DiffcliError
 from .parser import Limits
@@ -94,9 +94,13 @@ limit_options = _options(
                    "with what differs in words (rich format).")
 @click.option("--step", is_flag=True,
               help="On a terminal, reveal the traversal table one step per Enter.")
+@click.option("--jobs", type=click.IntRange(1), default=1, show_default=True, metavar="N",
+              help="Evaluate in N worker processes (json and plain formats); output order and "
+                   "bytes are those of --jobs 1.")
 @limit_options
 def eval_command(programs, files, at_specs, fmt, as_json, trace, order, nth, cse, retain_grad,
-                 compare, step, max_line, max_rank, max_elements, max_nodes, max_total, max_nth_nodes):
+                 compare, step, jobs, max_line, max_rank, max_elements, max_nodes, max_total,
+                 max_nth_nodes):
     """Evaluate programs: value, gradients, and the backward walk.
 
     Programs come from the arguments, from -f FILE, or from standard input when none is
@@ -124,7 +128,7 @@ def eval_command(programs, files, at_specs, fmt, as_json, trace, order, nth, cse
         elif fmt == "rich":
             failed = _rich_batch(list(items), settings, trace, step)
         else:
-            failed = _stream(items, settings, json_line if fmt == "json" else plain_line)
+            failed = _stream(items, settings, json_line if fmt == "json" else plain_line, jobs)
     sys.exit(1 if failed else 0)
 
 
@@ -177,14 +181,18 @@ def _from_files(files, limits):
                 yield from from_lines(stream, path, limits.max_line)
 
 
-def _stream(items, settings, line_of):
-    """JSON Lines or plain: each record written and flushed as soon as it is known."""
+def _stream(items, settings, line_of, jobs=1):
+    """JSON Lines or plain: each record written and flushed as soon as it is known (in input
+    order; with --jobs, as soon as it and every record before it are known)."""
+    if jobs > 1:
+        lines = run_parallel(items, settings, jobs, line_of)
+    else:
+        lines = ((line_of(record), record["ok"]) for record, _ in (run_one(i, settings) for i in items))
     failed = False
     out = sys.stdout
-    for item in items:
-        record, _ = run_one(item, settings)
-        failed |= not record["ok"]
-        out.write(line_of(record) + "\n")
+    for line, ok in lines:
+        failed |= not ok
+        out.write(line + "\n")
         out.flush()
     return failed
 

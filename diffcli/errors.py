@@ -14,6 +14,9 @@ class DiffcliError(Exception):
         self.line = line
         self.column = column
 
+    def __reduce__(self):  # keep the position across processes (--jobs)
+        return (type(self), (self.message, self.line, self.column))
+
     def locate(self, line, column):
         """Fill in a position the raiser did not know; keep one it did."""
         if self.column is None:

@@ -260,3 +260,32 @@ def test_functions_lists_every_function_with_its_rule():
     for name, entry in FUNCTIONS.items():
         assert name in result.output
     assert "dy/dx = 2x" in result.output
+
+
+def test_jobs_gives_the_same_bytes_in_the_same_order(tmp_path):
+    path = tmp_path / "mixed.txt"
+    lines = []
+    for i in range(300):
+        lines.append(f"x = {i / 100}; a = sin(x); a * a + exp(-x)" if i % 7 else f"x = {i}; x +")
+    path.write_text("\n".join(lines) + "\n")
+    one = run("eval", "--json", "--trace", "-f", str(path))
+    two = run("eval", "--json", "--trace", "--jobs", "2", "-f", str(path))
+    assert one.stdout == two.stdout and one.returncode == two.returncode == 1
+    plain_one = run("eval", "--format", "plain", "-f", str(path))
+    plain_two = run("eval", "--format", "plain", "--jobs", "3", "-f", str(path))
+    assert plain_one.stdout == plain_two.stdout
+
+
+def test_jobs_ctrl_c_ends_quietly(tmp_path):
+    import signal
+    import time
+
+    path = tmp_path / "big.txt"
+    path.write_text("x = 1; a = sin(x); a * a\n" * 200_000)
+    process = subprocess.Popen([executable(), "eval", "--json", "--jobs", "2", "-f", str(path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and stderr == b"diffcli: interrupted\n"
+    assert all(json.loads(line)["ok"] for line in stdout.splitlines())
