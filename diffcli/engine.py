@@ -32,6 +32,7 @@ class _State:
 
 _state = _State()
 _NOTHING = np.zeros(())  # what released data views, at no cost in memory
+_RELEASE_FROM = 4096  # elements (32 KiB): below this, release_data keeps the values
 
 # nan/inf is a result here, not a failure: numpy's RuntimeWarnings from diffcli's own code
 # are never printed (fp_events() collects them instead). A filter, because a per-call
@@ -193,8 +194,10 @@ class Variable:
 
     def release_data(self):
         """Free the values (no rule will read them) but keep the shape: rules that need only
-        shapes still work. Used on a program's internal graph, never on a user's variables."""
-        self.data = np.broadcast_to(_NOTHING, self.data.shape)
+        shapes still work. Used on a program's internal graph, never on a user's variables.
+        Small arrays are kept: making the view costs more than their memory is worth."""
+        if self.data.size >= _RELEASE_FROM:
+            self.data = np.broadcast_to(_NOTHING, self.data.shape)
 
     def backward(self, retain_grad=False, create_graph=False, order="generation", trace=False):
         """Accumulate d(sum of self)/d(leaf) into every leaf's .grad.
@@ -238,7 +241,7 @@ class Function:
     backward receives ndarrays, or Variables when the graph of the backward pass is being
     built (create_graph), and is written with the wrappers so it works on both."""
 
-    __slots__ = ("inputs", "output", "generation", "seq", "__weakref__")
+    __slots__ = ("inputs", "output", "generation", "seq", "_source", "__weakref__")
     name = "function"
     arity = 1
     fp_notes = {}  # numpy's complaint -> what it means for this function
@@ -247,7 +250,16 @@ class Function:
     # the engine may free early. True unless a subclass says otherwise.
     uses_inputs = True
     uses_output = True
-    source = None  # set on an instance by whoever builds the graph (the parser: where it stands)
+
+    @property
+    def source(self):
+        """Where the function stands, set by whoever builds the graph (the parser), or None.
+        A slot, not a class default: an instance dict for it would cost every parsed node."""
+        return getattr(self, "_source", None)
+
+    @source.setter
+    def source(self, where):
+        self._source = where
 
     def __call__(self, *inputs):
         for v in inputs:

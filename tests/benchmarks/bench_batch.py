@@ -32,31 +32,48 @@ print(count)
 
 
 
+def measure(count=10_000, runs=3):
+    """(median seconds of diffcli eval --json -f, of Lark alone parsing into trees)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "programs.txt")
+        typical_file(path, count)
+        ours_cmd = [diffcli_executable(), "eval", "--json", "-f", path]
+        lark_cmd = [sys.executable, "-c", LARK_ALONE, path]
+        wall(lark_cmd)  # warm caches
+        ours, lark = [], []
+        for _ in range(runs):
+            ours.append(wall(ours_cmd))
+            lark.append(wall(lark_cmd))
+        return statistics.median(ours), statistics.median(lark)
+
+
+def measure_jobs(count=100_000, jobs=2, runs=1):
+    """(median seconds at --jobs 1, at --jobs N) on a file of `count` typical programs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "programs.txt")
+        typical_file(path, count, seed=1)
+        cmd = [diffcli_executable(), "eval", "--json", "-f", path]
+        one, many = [], []
+        for _ in range(runs):
+            one.append(wall(cmd))
+            many.append(wall(cmd + ["--jobs", str(jobs)]))
+        return statistics.median(one), statistics.median(many)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=0, help="also time diffcli --jobs N")
+    parser.add_argument("--jobs", type=int, default=0, help="also time --jobs 1 against --jobs N")
     args = parser.parse_args()
-    exe = diffcli_executable()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "programs.txt")
-        typical_file(path, args.count)
-        ours_cmd = [exe, "eval", "--json", "-f", path]
-        lark_cmd = [sys.executable, "-c", LARK_ALONE, path]
-        wall(lark_cmd)  # warm caches
-        ours, lark = [], []
-        for _ in range(args.runs):
-            ours.append(wall(ours_cmd))
-            lark.append(wall(lark_cmd))
-        m_ours, m_lark = statistics.median(ours), statistics.median(lark)
-        print(f"{args.count:,} programs, median of {args.runs} runs")
-        print(f"diffcli eval --json -f:          {m_ours:7.2f} s  ({m_ours / args.count * 1e6:6.0f} µs/program)")
-        print(f"Lark alone, parse into trees:    {m_lark:7.2f} s  ({m_lark / args.count * 1e6:6.0f} µs/program)")
-        print(f"ratio: {m_ours / m_lark:.2f}  (target <= 2.0)")
-        if args.jobs:
-            jobs = statistics.median(wall(ours_cmd + ["--jobs", str(args.jobs)]) for _ in range(args.runs))
-            print(f"diffcli --jobs {args.jobs}: {jobs:7.2f} s, {jobs / m_ours:.2f} of --jobs 1")
+    ours, lark = measure(args.count, args.runs)
+    print(f"{args.count:,} programs, median of {args.runs} runs")
+    print(f"diffcli eval --json -f:          {ours:7.2f} s  ({ours / args.count * 1e6:6.0f} µs/program)")
+    print(f"Lark alone, parse into trees:    {lark:7.2f} s  ({lark / args.count * 1e6:6.0f} µs/program)")
+    print(f"ratio: {ours / lark:.2f}  (target <= 2.0)")
+    if args.jobs:
+        one, many = measure_jobs(args.count, args.jobs)
+        print(f"--jobs 1: {one:.2f} s, --jobs {args.jobs}: {many:.2f} s, ratio {many / one:.2f}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ most 4.5x per 4x terms."""
 
 import argparse
 import gc
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -33,15 +34,33 @@ def measure(job, runs):
     return (statistics.median(t[0] for t in times), statistics.median(t[1] for t in times))
 
 
+def measure_engine(engine, chain_sizes, wide_sizes, runs):
+    """{"chain": {n: [forward, backward] or "fails (...)"}, "wide": {n: backward or ...}}"""
+    out = {"chain": {}, "wide": {}}
+    for n in chain_sizes:
+        r = measure(lambda: engine.chain(n), runs)
+        out["chain"][n] = f"fails ({r})" if isinstance(r, str) else list(r)
+    for n in wide_sizes:
+        r = measure(lambda: engine.wide(n), runs)
+        out["wide"][n] = f"fails ({r})" if isinstance(r, str) else r[1]
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engines", default="", help="comma-separated class names (default: all)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chain", default="1000,10000,100000")
     parser.add_argument("--wide", default="1000,4000,16000")
-    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per engine")
     args = parser.parse_args(argv)
     engines = peers.load([n.strip().lower() for n in args.engines.split(",") if n.strip()])
+    if args.json:
+        for engine in engines:
+            result = measure_engine(engine, [int(n) for n in args.chain.split(",")],
+                                    [int(n) for n in args.wide.split(",")], args.runs)
+            print(json.dumps({"engine": engine.name, **result}))
+        return
     rows = []
     print("scalar chain (forward + backward, µs per node)")
     chain_sizes = [int(n) for n in args.chain.split(",")]
