@@ -40,6 +40,7 @@ def run_one(item, settings):
 # --- --jobs N: worker processes, output in input order --------------------------
 
 _worker_settings = None  # set once per worker process by _start_worker
+_worker_items = None  # with fork: the whole batch, inherited, so only indices are sent
 
 
 def _start_worker(settings):
@@ -51,18 +52,30 @@ def _start_worker(settings):
 
 
 def _work(task):
-    item, line_of = task
+    index, line_of = task
+    item = _worker_items[index] if type(index) is int else index
     record, _ = run_one(item, _worker_settings)
     return line_of(record), record["ok"]
 
 
-def run_parallel(items, settings, jobs, line_of, chunksize=64):
+def run_parallel(items, settings, jobs, line_of, chunksize=256):
     """(line, ok) for each item, in input order, computed by `jobs` worker processes; each
-    line is exactly what line_of(record) gives in one process."""
+    line is exactly what line_of(record) gives in one process. The input is read whole
+    first: with fork the workers inherit it and only indices and finished lines cross
+    between processes, leaving the parent (which shares the cores) little to do."""
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    # fork: workers inherit the loaded parser tables and start in milliseconds
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(jobs, initializer=_start_worker, initargs=(settings,)) as pool:
-        yield from pool.imap(_work, ((item, line_of) for item in items), chunksize)
+    global _worker_items
+    items = list(items)
+    if "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+        _worker_items = items  # inherited by the forked workers
+        tasks = ((i, line_of) for i in range(len(items)))
+    else:  # spawn: the items travel with the tasks
+        context = multiprocessing.get_context()
+        tasks = ((item, line_of) for item in items)
+    try:
+        with context.Pool(jobs, initializer=_start_worker, initargs=(settings,)) as pool:
+            yield from pool.imap(_work, tasks, chunksize)
+    finally:
+        _worker_items = None
