@@ -13,6 +13,14 @@ from .functions import (  # noqa: E402
     sin, sqrt, square, sub, sum, tan, tanh, transpose,
 )
 
+__all__ = [
+    "Variable", "Function", "TraceStep", "as_array", "backprop", "fp_events", "no_grad",
+    "DiffcliError", "DiffcliNameError", "DiffcliValueError", "LimitError", "ParseError", "ShapeError",
+    "FUNCTIONS", "abs", "add", "cos", "div", "exp", "log", "matmul", "mean", "mul", "neg", "pow",
+    "relu", "sigmoid", "sin", "sqrt", "square", "sub", "sum", "tan", "tanh", "transpose",
+    "parse", "evaluate",
+]
+
 
 def __getattr__(name):
     # parse/evaluate bring in lark: loaded on first use, so engine-only users skip it

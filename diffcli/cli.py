@@ -209,9 +209,7 @@ def _rich_batch(items, settings, trace, step=False):
     trace = single if trace is None else trace
     settings = settings._replace(trace=trace)
     outcomes = _with_progress(items, settings, errors)
-    failed = False
-    for record, result in outcomes:
-        failed |= not record["ok"]
+    failed = not all(record["ok"] for record, _ in outcomes)
     if trace or single:
         for record, result in outcomes:
             if result is not None:

@@ -214,6 +214,8 @@ class Variable:
                        retain_grad=retain_grad, steps=steps)
         for x, g in run.items():
             # x.grad = x.grad + g, never +=: the old array may be shared (seed problem 2)
+            if type(g) is not Variable and not (g.flags.writeable and g.flags.c_contiguous):
+                g = np.array(g)  # a view (the seed passed through): give the user an array
             if x.grad is None:
                 x.grad = g if type(g) is Variable else Variable(g)
             else:
@@ -382,7 +384,9 @@ def backprop(y, order="generation", create_graph=False, retain_grad=False, steps
     topo orders only; for a graph nobody reads afterwards, as a program's)."""
     if order not in ORDERS:
         raise DiffcliValueError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
-    seed = np.ones_like(y.data)
+    # Seeded with ones, as a view (no memory): rules never write into gy, and accumulation
+    # writes only into arrays this pass made itself.
+    seed = np.broadcast_to(np.ones(()), y.shape) if y.ndim else np.ones(())
     grads = {y: Variable(seed) if create_graph else seed}
     tracer = None
     if steps is not None:

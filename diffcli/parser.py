@@ -503,4 +503,4 @@ def _char_text(char):
     return code
 
 
-__all__ = ["Limits", "Program", "Source", "CONSTANTS", "parse", "Token"]
+__all__ = ["Limits", "Program", "Source", "CONSTANTS", "parse"]

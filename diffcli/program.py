@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .engine import ORDERS, Variable, backprop, fp_events, function_ids, graph_functions
+from .engine import ORDERS, Variable, backprop, fp_events, graph_functions
 from .errors import DiffcliValueError
 from .parser import Limits, parse
 
@@ -79,8 +79,14 @@ def _gradients(program, order, retain_grad, steps, release=False):
             grads[name] = np.ones_like(x.data)
         else:
             g = kept.get(x)
-            grads[name] = np.zeros_like(x.data) if g is None else np.asarray(g, dtype=np.float64)
+            grads[name] = np.zeros_like(x.data) if g is None else _own_array(g)
     return grads, kept
+
+
+def _own_array(g):
+    """A gradient as an array of its own: a view (the seed passed straight through) is copied."""
+    a = np.asarray(g, dtype=np.float64)
+    return a if a.flags.writeable and a.flags.c_contiguous else np.array(a)
 
 
 def _nth_derivatives(program, x, n, budget):

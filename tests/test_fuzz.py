@@ -12,7 +12,6 @@ import json
 import re
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st

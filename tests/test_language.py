@@ -167,3 +167,14 @@ def test_floating_point_trouble_gives_nan_and_a_located_warning():
 def test_python_api_exports():
     for name in ("Variable", "Function", "square", "exp", "no_grad", "parse", "evaluate"):
         assert hasattr(diffcli, name), name
+
+
+def test_gradients_handed_out_are_writable_arrays_of_the_input_shape():
+    # the backward seed is a read-only view of ones; add passes it straight through
+    r = evaluate("x = [1, 2, 3]; s = 2; x + s")
+    assert r.grads["x"].shape == (3,) and r.grads["x"].flags.writeable
+    assert r.grads["s"].shape == () and float(r.grads["s"]) == 3.0
+    x = diffcli.Variable([1.0, 2.0])
+    y = x + 1
+    y.backward(retain_grad=True)
+    assert x.grad.data.flags.writeable and y.grad.data.flags.writeable
