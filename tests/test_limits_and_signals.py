@@ -124,3 +124,12 @@ def test_a_read_error_is_reported_not_turned_into_a_program_error():
     done = subprocess.run([executable(), "eval", "--json", "-f", "/proc/self/mem"], capture_output=True)
     assert done.returncode == 1 and done.stdout == b""
     assert done.stderr == b"diffcli: Input/output error\n"
+
+
+def test_default_limits_admit_what_the_spec_promises():
+    # SPEC §3: lines of 1 MB, 10,000 levels, 100,000 terms, arrays of 10^7 elements (the
+    # levels and terms are run in test_language; a 1 MB line takes ~8 s, so it is checked here)
+    limits = Limits()
+    assert limits.max_line >= 1_000_000
+    assert limits.max_elements >= 10_000_000 and limits.max_total >= 3 * 10_000_000
+    assert limits.max_nodes >= 300_000  # a 1 MB line of "sin(x) + " terms has ~260,000 functions
