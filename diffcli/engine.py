@@ -5,7 +5,6 @@ Knows numpy only; it must not import lark, rich, click or any diffcli module but
 import contextlib
 import heapq
 import itertools
-import sys
 import warnings
 import weakref
 from typing import NamedTuple
@@ -438,14 +437,9 @@ def _walk_generation(y, grads, create_graph, retain_grad, tracer, max_runs, rele
     owned = None if create_graph or tracer else set()
     while heap:
         f = heapq.heappop(heap)[2]
-        out = f.output()
-        gy = grads.pop(out)  # complete: every user of out has a higher generation
-        if retain_grad:
-            kept[out] = gy
-        gxs = _run(f, gy, create_graph)
-        if release:
-            out.release_data()  # every user of out has run, and so has its creator now
-        before = _accumulate(f, gxs, grads, tracer, owned)
+        # gy is complete: every user of f's output has a higher generation and has run
+        gy, gxs, before = _step_once(f, grads, kept, create_graph, retain_grad, release,
+                                     tracer, owned)
         for x in f.inputs:
             c = x.creator
             if c is not None and c not in queued:
@@ -478,18 +472,25 @@ def _walk_topo(y, grads, create_graph, retain_grad, tracer, max_runs, release):
     kept = {}
     owned = None if create_graph or tracer else set()
     for i, f in enumerate(post):
-        out = f.output()
-        gy = grads.pop(out)
-        if retain_grad:
-            kept[out] = gy
-        gxs = _run(f, gy, create_graph)
-        if release:
-            out.release_data()
-        before = _accumulate(f, gxs, grads, tracer, owned)
+        gy, gxs, before = _step_once(f, grads, kept, create_graph, retain_grad, release,
+                                     tracer, owned)
         if tracer:
             tracer.record(f, gy, gxs, before, grads, post[i + 1:])
     kept.update(grads)
     return kept
+
+
+def _step_once(f, grads, kept, create_graph, retain_grad, release, tracer, owned):
+    """Run f once, after every user of its output (the generation and topo orders): take its
+    output's complete gradient, run the rule, free what is done with, pass gradients on."""
+    out = f.output()
+    gy = grads.pop(out)  # used once, then freed
+    if retain_grad:
+        kept[out] = gy
+    gxs = _run(f, gy, create_graph)
+    if release:
+        out.release_data()  # every user of out has run, and so has its creator now
+    return gy, gxs, _accumulate(f, gxs, grads, tracer, owned)
 
 
 def _walk_naive(y, grads, create_graph, retain_grad, tracer, max_runs, release):
@@ -529,21 +530,11 @@ def _accumulate(f, gxs, grads, tracer, owned=None):
             grads[x] = gx
         elif owned is not None and x in owned:
             np.add(old, gx, out=old)
-        elif owned is not None and _fresh(gx, old):
-            grads[x] = np.add(gx, old, out=gx)
-            owned.add(x)
         else:
             grads[x] = old + gx
             if owned is not None and type(old) is np.ndarray and old.ndim:
                 owned.add(x)
     return before
-
-
-def _fresh(gx, old):
-    """gx is a new array that only the accumulating loop holds (refcount: the gxs tuple, the
-    loop variable and getrefcount's argument), of the gradient's shape: safe to add into."""
-    return (type(gx) is np.ndarray and gx.ndim and gx.base is None and gx.flags.writeable
-            and gx.shape == np.shape(old) and sys.getrefcount(gx) <= 3)
 
 
 class _Tracer:
