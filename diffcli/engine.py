@@ -246,7 +246,6 @@ class Function:
     name = "function"
     arity = 1
     fp_notes = {}  # numpy's complaint -> what it means for this function
-    public = True  # listed in the language and by `diffcli functions`
     # Whether backward reads the input values / the output value (beside its rule): what
     # the engine may free early. True unless a subclass says otherwise.
     uses_inputs = True

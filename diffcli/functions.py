@@ -103,7 +103,7 @@ class PowConst(Function):
 
     uses_output = False
     name = "pow"
-    public = False  # how pow(a, b) runs when b is a constant: no log(a) for the exponent
+    # how pow(a, b) runs when b is a constant: no log(a) is taken for the exponent
     fp_notes = Pow.fp_notes
 
     def __init__(self, c):
@@ -371,7 +371,6 @@ class Transpose(Function):
 class _Reshaping(Function):
     """Base of the internal shape functions: one target shape, no elementwise maths."""
 
-    public = False
     uses_inputs = uses_output = False
 
     def __init__(self, shape):
@@ -427,7 +426,6 @@ class Stack(Function):
 
     uses_inputs = uses_output = False
     name, arity = "array", None
-    public = False
 
     def forward(self, *xs):
         return np.stack(xs)
@@ -450,7 +448,6 @@ class Pick(Function):
 
     uses_inputs = uses_output = False
     name = "pick"
-    public = False
 
     def __init__(self, index):
         self.index = index
@@ -467,7 +464,6 @@ class Embed(Function):
 
     uses_inputs = uses_output = False
     name = "embed"
-    public = False
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -594,39 +590,35 @@ def pick(x, i):
 
 
 class Entry(NamedTuple):
-    name: str
-    arity: int
-    function: type  # the Function class; its docstring is the derivative rule
-    call: object  # the wrapper
+    """A function of the language: its Function class (name, arity and, in the docstring, the
+    derivative rule) and its wrapper."""
+
+    function: type
+    call: object
+
+    @property
+    def name(self):
+        return self.function.name
+
+    @property
+    def arity(self):
+        return self.function.arity
 
     @property
     def rule(self):
         return self.function.__doc__.strip()
 
 
+# The language's functions, in the order `diffcli functions` lists them. Internal Functions
+# (PowConst, SumTo, BroadcastTo, Reshape, Stack, Pick, Embed) are not in it.
 FUNCTIONS = {
     e.name: e
     for e in (
-        Entry("square", 1, Square, square),
-        Entry("exp", 1, Exp, exp),
-        Entry("log", 1, Log, log),
-        Entry("sin", 1, Sin, sin),
-        Entry("cos", 1, Cos, cos),
-        Entry("tan", 1, Tan, tan),
-        Entry("tanh", 1, Tanh, tanh),
-        Entry("sqrt", 1, Sqrt, sqrt),
-        Entry("sigmoid", 1, Sigmoid, sigmoid),
-        Entry("relu", 1, Relu, relu),
-        Entry("abs", 1, Abs, abs),
-        Entry("sum", 1, Sum, sum),
-        Entry("mean", 1, Mean, mean),
-        Entry("matmul", 2, MatMul, matmul),
-        Entry("transpose", 1, Transpose, transpose),
-        Entry("add", 2, Add, add),
-        Entry("sub", 2, Sub, sub),
-        Entry("mul", 2, Mul, mul),
-        Entry("div", 2, Div, div),
-        Entry("neg", 1, Neg, neg),
-        Entry("pow", 2, Pow, pow),
+        Entry(Square, square), Entry(Exp, exp), Entry(Log, log), Entry(Sin, sin),
+        Entry(Cos, cos), Entry(Tan, tan), Entry(Tanh, tanh), Entry(Sqrt, sqrt),
+        Entry(Sigmoid, sigmoid), Entry(Relu, relu), Entry(Abs, abs), Entry(Sum, sum),
+        Entry(Mean, mean), Entry(MatMul, matmul), Entry(Transpose, transpose),
+        Entry(Add, add), Entry(Sub, sub), Entry(Mul, mul), Entry(Div, div), Entry(Neg, neg),
+        Entry(Pow, pow),
     )
 }
