@@ -252,23 +252,23 @@ class _GraphBuilder(Transformer):
 
     @_reduction
     def add(self, a, op, b):
-        return self._apply(FUNCTIONS["add"].function(), [a, b], op, b.end, a.start)
+        return self._binary("add", a, op, b)
 
     @_reduction
     def sub(self, a, op, b):
-        return self._apply(FUNCTIONS["sub"].function(), [a, b], op, b.end, a.start)
+        return self._binary("sub", a, op, b)
 
     @_reduction
     def mul(self, a, op, b):
-        return self._apply(FUNCTIONS["mul"].function(), [a, b], op, b.end, a.start)
+        return self._binary("mul", a, op, b)
 
     @_reduction
     def div(self, a, op, b):
-        return self._apply(FUNCTIONS["div"].function(), [a, b], op, b.end, a.start)
+        return self._binary("div", a, op, b)
 
     @_reduction
     def matmul(self, a, op, b):
-        return self._apply(FUNCTIONS["matmul"].function(), [a, b], op, b.end, a.start)
+        return self._binary("matmul", a, op, b)
 
     @_reduction
     def pow(self, a, op, b):
@@ -283,6 +283,10 @@ class _GraphBuilder(Transformer):
         return _Operand(a.value, op.start_pos, a.end, op.line, op.column, a.derived, a.temporary)
 
     # --- building nodes
+
+    def _binary(self, name, a, op, b):
+        """An infix operator: the node spans both operands and is located at the operator."""
+        return self._apply(FUNCTIONS[name].function(), [a, b], op, b.end, a.start)
 
     def _pow(self, a, b, token, end, start=None):
         if type(b.value) is Variable:
@@ -363,11 +367,11 @@ class _GraphBuilder(Transformer):
                              f"{limits.max_total:,} elements together (--max-total)")
 
     def _memo_key(self, f, values):
-        parts = [type(f).__name__, getattr(f, "c", None)]
-        parts[1] = None if parts[1] is None else (parts[1].shape, parts[1].tobytes())
-        for v in values:
-            parts.append(id(v) if type(v) is Variable else (v.shape, np.asarray(v).tobytes()))
-        return tuple(parts)
+        """The same function (and constant exponent) of the same nodes and constant values."""
+        c = getattr(f, "c", None)
+        key = [type(f).__name__, None if c is None else (c.shape, c.tobytes())]
+        key += [id(v) if type(v) is Variable else (v.shape, np.asarray(v).tobytes()) for v in values]
+        return tuple(key)
 
     def _input(self, key, value, token):
         array = np.asarray(value, dtype=np.float64)
