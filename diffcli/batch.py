@@ -20,20 +20,28 @@ class Settings(NamedTuple):
     limits: Limits = Limits()
 
 
-def run_one(item, settings):
-    """(record, result): result is None when the program failed. Only DiffcliError is the
-    user's mistake; anything else is a bug in diffcli and is not swallowed."""
+def attempt(item, work):
+    """(work(item.text), None), or (None, failure record) when the line could not be read or
+    the program is wrong. Only DiffcliError (and running out of memory) is the user's; any
+    other exception is a bug in diffcli and is not swallowed."""
     if item.error is not None:
-        return failure_record(item.text, item.origin, item.error), None
+        return None, failure_record(item.text, item.origin, item.error)
     try:
-        result = evaluate(item.text, settings.at, order=settings.order, trace=settings.trace,
-                          nth=settings.nth, cse=settings.cse, retain_grad=settings.retain_grad,
-                          limits=settings.limits)
+        return work(item.text), None
     except DiffcliError as e:
-        return failure_record(item.text, item.origin, e), None
+        return None, failure_record(item.text, item.origin, e)
     except MemoryError:
         error = LimitError("out of memory; lower the size of the arrays (--max-elements)")
-        return failure_record(item.text, item.origin, error), None
+        return None, failure_record(item.text, item.origin, error)
+
+
+def run_one(item, settings):
+    """(record, result): result is None when the program failed."""
+    result, failure = attempt(item, lambda text: evaluate(
+        text, settings.at, order=settings.order, trace=settings.trace, nth=settings.nth,
+        cse=settings.cse, retain_grad=settings.retain_grad, limits=settings.limits))
+    if failure is not None:
+        return failure, None
     return success_record(result, item.origin, trace=settings.trace), result
 
 

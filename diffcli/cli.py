@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from . import __version__
-from .batch import Settings, run_one, run_parallel
+from .batch import Settings, attempt, run_one, run_parallel
 from .engine import ORDERS
 from .errors import DiffcliError
 from .parser import Limits
@@ -249,21 +249,17 @@ def _compare_batch(items, settings):
 
     from . import render
     from .program import compare_orders
-    from .report import failure_record
 
     console = Console(highlight=False)
     failed = False
     for item in items:
-        try:
-            if item.error is not None:
-                raise item.error
-            comparison = compare_orders(item.text, settings.at, cse=settings.cse, limits=settings.limits)
-        except DiffcliError as e:
+        comparison, failure = attempt(item, lambda text: compare_orders(
+            text, settings.at, cse=settings.cse, limits=settings.limits))
+        if failure is not None:
             failed = True
-            record = failure_record(item.text, item.origin, e)
-            console.print(render.error_view(record["program"], record["error"]))
-            continue
-        console.print(render.comparison_view(comparison))
+            console.print(render.error_view(failure["program"], failure["error"]))
+        else:
+            console.print(render.comparison_view(comparison))
     return failed
 
 
@@ -374,7 +370,7 @@ def check_command(programs, files, at_specs, fmt, as_json, rtol, atol, max_line,
       diffcli check --json -f programs.txt
     """
     from .check import check
-    from .report import failure_record
+    from .report import check_plain_line, check_record
 
     fmt = "json" if as_json else fmt
     limits = Limits(max_line, max_rank, max_elements, max_nodes, max_total, max_nth_nodes)
@@ -382,20 +378,14 @@ def check_command(programs, files, at_specs, fmt, as_json, rtol, atol, max_line,
     records, failed = [], False
     with _ending_quietly():
         for item in _items(programs, files, limits):
-            try:
-                if item.error is not None:
-                    raise item.error
-                result = check(item.text, at, rtol=rtol, atol=atol, limits=limits)
-                record = {"ok": result.ok, "program": item.text,
-                          "source": {"file": item.origin.file, "line": item.origin.line},
-                          "inputs": [c._asdict() for c in result.inputs]}
-            except DiffcliError as e:
-                record = failure_record(item.text, item.origin, e)
+            result, failure = attempt(item, lambda text: check(text, at, rtol=rtol, atol=atol,
+                                                                limits=limits))
+            record = failure or check_record(result, item.origin)
             failed |= not record["ok"]
             if fmt == "rich":
                 records.append(record)
             else:
-                sys.stdout.write((json_line(record) if fmt == "json" else _check_plain(record)) + "\n")
+                sys.stdout.write((json_line if fmt == "json" else check_plain_line)(record) + "\n")
                 sys.stdout.flush()
         if fmt == "rich":
             from rich.console import Console
@@ -404,14 +394,6 @@ def check_command(programs, files, at_specs, fmt, as_json, rtol, atol, max_line,
 
             Console(highlight=False).print(render.check_table(records))
     sys.exit(1 if failed else 0)
-
-
-def _check_plain(record):
-    if "error" in record:
-        return plain_line(record)
-    parts = ["ok" if record["ok"] else "DISAGREES"]
-    parts += [f"{c['name']}:max_abs={c['max_abs']:.3e},max_rel={c['max_rel']:.3e}" for c in record["inputs"]]
-    return " ".join(parts)
 
 
 def _print_error(text, error):

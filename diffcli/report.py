@@ -74,6 +74,23 @@ def failure_record(text, origin, error: DiffcliError):
     }
 
 
+def check_record(result, origin):
+    """diffcli check's record: per input the largest differences from finite differences."""
+    return {"ok": result.ok, "program": result.text,
+            "source": {"file": origin.file, "line": origin.line},
+            "inputs": [c._asdict() for c in result.inputs]}
+
+
+def check_plain_line(record):
+    """ok x:max_abs=...,max_rel=... (DISAGREES where a gradient is off; errors as plain_line)."""
+    if "error" in record:
+        return plain_line(record)
+    parts = ["ok" if record["ok"] else "DISAGREES"]
+    parts += [f"{c['name']}:max_abs={c['max_abs']:.3e},max_rel={c['max_rel']:.3e}"
+              for c in record["inputs"]]
+    return " ".join(parts)
+
+
 def json_line(record):
     """Strict JSON (no NaN/Infinity tokens) on one line."""
     return json.dumps(record, allow_nan=False)
