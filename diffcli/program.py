@@ -10,6 +10,7 @@ import numpy as np
 from .engine import ORDERS, Variable, backprop, fp_events, graph_functions
 from .errors import DiffcliValueError
 from .parser import Limits, parse
+from .report import value_text
 
 
 class Warning_(NamedTuple):
@@ -216,11 +217,11 @@ def compare_orders(text, at=None, *, cse=False, limits=None):
         for s in result.trace:
             if not _same(np.asarray(s.gy), np.asarray(complete[s.id])):
                 notes.append(f"{order}: at step {s.step}, {s.id} {snippet[s.id]} received "
-                             f"{_number(s.gy)} before its output's gradient was complete "
-                             f"({_number(complete[s.id])}), and passed that on")
+                             f"{value_text(s.gy, 6)} before its output's gradient was complete "
+                             f"({value_text(complete[s.id], 6)}), and passed that on")
         for name, right in result.differs.items():
-            notes.append(f"{order}: d/d{name} = {_number(result.grads[name])} is wrong; the "
-                         f"generation order gives {_number(right)}")
+            notes.append(f"{order}: d/d{name} = {value_text(result.grads[name], 6)} is wrong; the "
+                         f"generation order gives {value_text(right, 6)}")
     if not notes:
         notes.append("All three orders agree on every gradient here.")
     return Comparison(results, notes)
@@ -228,8 +229,3 @@ def compare_orders(text, at=None, *, cse=False, limits=None):
 
 def _step_text(result, step):
     return result.program.snippet(step.source) if step.source is not None else step.function
-
-
-def _number(a):
-    a = np.asarray(a, dtype=np.float64)
-    return f"{float(a):g}" if a.ndim == 0 else np.array2string(a, precision=6, separator=", ")

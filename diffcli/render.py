@@ -9,14 +9,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .report import caret_lines
+from .report import caret_lines, value_text
 
 
-def value_text(a):
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim == 0:
-        return f"{float(a):.10g}"
-    return np.array2string(a, precision=6, separator=", ", threshold=24, max_line_width=60)
 
 
 def _shape(a):

@@ -18,6 +18,15 @@ class Origin(NamedTuple):
     line: int
 
 
+def value_text(a, digits=10):
+    """A value for people: a scalar to `digits` significant digits, an array as numpy prints
+    it (shortened when long)."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return f"{float(a):.{digits}g}"
+    return np.array2string(a, precision=6, separator=", ", threshold=24, max_line_width=60)
+
+
 def to_json_value(a):
     """A number for a scalar, nested lists otherwise; non-finite numbers as strings."""
     a = np.asarray(a, dtype=np.float64)
